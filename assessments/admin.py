@@ -1,0 +1,281 @@
+import csv
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.http import HttpResponse
+
+from .models import (
+    Answer,
+    Cycle,
+    Dimension,
+    DimensionScore,
+    Membership,
+    Question,
+    Questionnaire,
+    Response,
+    ScaleLabel,
+    Team,
+)
+
+admin.site.site_header = "LVM administration"
+admin.site.site_title = "LVM admin"
+admin.site.index_title = "Questionnaires, teams and cycles"
+
+
+class ScaleLabelInline(admin.TabularInline):
+    model = ScaleLabel
+    extra = 0
+
+
+class DimensionInline(admin.TabularInline):
+    model = Dimension
+    extra = 0
+    fields = ["order", "code", "name", "axis"]
+    show_change_link = True
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ["order", "text", "dimension", "reverse_keyed", "is_active"]
+    ordering = ["order", "id"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only the dimensions of the questionnaire being edited.
+        if db_field.name == "dimension":
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Dimension.objects.filter(questionnaire_id=object_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return ["text", "dimension", "reverse_keyed"]
+        return []
+
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return False
+        return super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "scale_points", "question_count", "created_at"]
+    search_fields = ["name"]
+    inlines = [ScaleLabelInline, DimensionInline, QuestionInline]
+    actions = ["copy_as_new_version"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_questions=Count("questions", filter=Q(questions__is_active=True)))
+        )
+
+    @admin.display(description="active questions", ordering="_questions")
+    def question_count(self, obj):
+        return obj._questions
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return ["scale_points"]
+        return []
+
+    @admin.action(description="Copy as a new version (to change frozen wording)")
+    def copy_as_new_version(self, request, queryset):
+        for questionnaire in queryset:
+            with transaction.atomic():
+                latest = Questionnaire.objects.filter(name=questionnaire.name).aggregate(
+                    v=Max("version")
+                )["v"]
+                copy = Questionnaire.objects.create(
+                    name=questionnaire.name,
+                    version=latest + 1,
+                    description=questionnaire.description,
+                    scale_points=questionnaire.scale_points,
+                )
+                ScaleLabel.objects.bulk_create(
+                    ScaleLabel(questionnaire=copy, value=s.value, label=s.label)
+                    for s in questionnaire.scale_labels.all()
+                )
+                dims = {}
+                for dim in questionnaire.dimensions.all():
+                    old_pk = dim.pk
+                    dim.pk = None
+                    dim.questionnaire = copy
+                    dim.save()
+                    dims[old_pk] = dim
+                Question.objects.bulk_create(
+                    Question(
+                        questionnaire=copy,
+                        dimension=dims[q.dimension_id],
+                        text=q.text,
+                        order=q.order,
+                        reverse_keyed=q.reverse_keyed,
+                        is_active=q.is_active,
+                    )
+                    for q in questionnaire.questions.all()
+                )
+            self.message_user(request, f"Created {copy}.", messages.SUCCESS)
+
+
+@admin.register(Dimension)
+class DimensionAdmin(admin.ModelAdmin):
+    list_display = ["name", "axis", "questionnaire", "order"]
+    list_filter = ["axis", "questionnaire"]
+    search_fields = ["name", "code", "description"]
+    list_select_related = ["questionnaire"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "dimension", "reverse_keyed", "is_active", "order", "questionnaire"]
+    list_filter = ["questionnaire", "dimension__axis", "reverse_keyed", "is_active"]
+    search_fields = ["text"]
+    list_select_related = ["dimension", "questionnaire"]
+    ordering = ["questionnaire", "order"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "managers"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_members=Count("memberships"))
+            .prefetch_related("memberships__user")
+        )
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+    @admin.display(description="managers")
+    def managers(self, obj):
+        return ", ".join(
+            m.user.get_username()
+            for m in obj.memberships.all()
+            if m.role == Membership.Role.MANAGER
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role"]
+    list_filter = ["role", "team"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "team__name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user", "team"]
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = ["name", "questionnaire", "opens_at", "closes_at", "min_group_size"]
+    list_filter = ["questionnaire"]
+    search_fields = ["name"]
+    date_hierarchy = "opens_at"
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    fields = ["question", "value"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+
+class DimensionScoreInline(admin.TabularInline):
+    model = DimensionScore
+    extra = 0
+    fields = ["dimension", "score"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("dimension")
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Read-only: responses are written by the people who answer, never by hand."""
+
+    list_display = [
+        "respondent",
+        "cycle",
+        "status",
+        "leadership_score",
+        "management_score",
+        "balance",
+        "submitted_at",
+    ]
+    list_filter = ["status", "cycle", "profile"]
+    search_fields = ["respondent__username", "respondent__first_name", "respondent__last_name"]
+    list_select_related = ["respondent", "cycle"]
+    inlines = [DimensionScoreInline, AnswerInline]
+    actions = ["export_csv", "delete_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Response._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Export selected responses as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="lvm-responses.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "username",
+                "cycle",
+                "status",
+                "submitted_at",
+                "leadership",
+                "management",
+                "balance",
+                "profile",
+            ]
+        )
+        for r in queryset.select_related("respondent", "cycle"):
+            writer.writerow(
+                [
+                    r.respondent.get_username(),
+                    r.cycle.name,
+                    r.status,
+                    r.submitted_at.isoformat() if r.submitted_at else "",
+                    "" if r.leadership_score is None else round(r.leadership_score, 1),
+                    "" if r.management_score is None else round(r.management_score, 1),
+                    "" if r.balance is None else round(r.balance, 1),
+                    r.profile,
+                ]
+            )
+        return response

@@ -1,0 +1,178 @@
+"""Fill the database with a small demo organisation.
+
+Why this exists: a new installation (and every developer) should see LVM with realistic
+data at once: about forty people in five teams (two of them smaller than the minimum
+group size, so the privacy threshold shows), a closed past cycle and an open current one,
+with submitted, in-progress and not-started responses. Running it twice changes nothing.
+"""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Answer, Cycle, Membership, Questionnaire, Response, Team
+
+DEMO_PASSWORD = "lvm-demo-2026"
+
+# (team, manager, members); the last two teams are below the default minimum of 5.
+TEAMS = [
+    (
+        "Platform Engineering",
+        "maria",
+        ["arjun", "bea", "chen", "dmitri", "elif", "femi", "grace", "hugo", "ines", "jonas"],
+    ),
+    (
+        "Customer Success",
+        "omar",
+        ["kemal", "lena", "malik", "nadia", "oscar", "priya", "quinn", "rosa", "sven"],
+    ),
+    ("Finance and Planning", "tessa", ["uma", "victor", "wanda", "xavier", "yara", "zoe"]),
+    ("People and Culture", "paula", ["amir", "bianca", "carlos", "dana"]),
+    ("Design Studio", "noah", ["eva", "felix", "gita"]),
+]
+CURRENT_DRAFT = {"hugo", "ines", "rosa", "zoe", "dana"}
+CURRENT_NOT_STARTED = {"jonas", "sven", "yara", "gita"}
+PAST_NOT_STARTED = {"jonas", "quinn", "xavier"}
+
+
+def _answer(rng: random.Random, *, lean: float, axis: str, reverse: bool, points: int) -> int:
+    """A plausible Likert answer for a person who leans towards one axis."""
+    centre = (points + 1) / 2 + (lean if axis == "leadership" else -lean) + rng.gauss(0.4, 0.8)
+    value = min(points, max(1, round(centre)))
+    return points + 1 - value if reverse else value
+
+
+class Command(BaseCommand):
+    help = "Create a demo organisation with teams, cycles and responses (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would happen, change nothing."
+        )
+
+    def handle(self, *args, dry_run: bool = False, **options):
+        call_command("load_questionnaire", verbosity=0, stdout=self.stdout)
+        with transaction.atomic():
+            created = self._seed()
+            if dry_run:
+                transaction.set_rollback(True)
+        self.stdout.write(
+            ("Would create" if dry_run else "Created") + f" {created} new demo records."
+        )
+        self.stdout.write(
+            "\nDemo logins (password for all: " + DEMO_PASSWORD + ")\n"
+            "  admin  - HR administrator: Django admin at /admin/ and every team\n"
+            "  maria  - manager of Platform Engineering (team dashboard)\n"
+            "  arjun  - employee in Platform Engineering (take the assessment)\n"
+            "  hugo   - employee with an assessment in progress\n"
+        )
+
+    def _seed(self) -> int:
+        User = get_user_model()
+        rng = random.Random(2026)
+        password = make_password(DEMO_PASSWORD)
+        created = 0
+
+        admin, made = User.objects.get_or_create(
+            username="admin",
+            defaults={
+                "is_staff": True,
+                "is_superuser": True,
+                "email": "admin@example.com",
+                "first_name": "Alex",
+                "last_name": "Admin",
+                "password": password,
+            },
+        )
+        created += made
+
+        people: dict[str, object] = {}
+        for team_name, manager, members in TEAMS:
+            team, made = Team.objects.get_or_create(name=team_name)
+            created += made
+            for username in [manager, *members]:
+                user, made = User.objects.get_or_create(
+                    username=username,
+                    defaults={
+                        "first_name": username.capitalize(),
+                        "last_name": "Demo",
+                        "email": f"{username}@example.com",
+                        "password": password,
+                    },
+                )
+                created += made
+                people[username] = user
+                role = Membership.Role.MANAGER if username == manager else Membership.Role.MEMBER
+                _, made = Membership.objects.get_or_create(
+                    user=user, team=team, defaults={"role": role}
+                )
+                created += made
+
+        questionnaire = Questionnaire.objects.order_by("-created_at").first()
+        now = timezone.now()
+        past, made = Cycle.objects.get_or_create(
+            name="Spring 2026",
+            defaults={
+                "questionnaire": questionnaire,
+                "opens_at": now - timedelta(days=200),
+                "closes_at": now - timedelta(days=170),
+            },
+        )
+        created += made
+        current, made = Cycle.objects.get_or_create(
+            name="Autumn 2026",
+            defaults={
+                "questionnaire": questionnaire,
+                "opens_at": now - timedelta(days=10),
+                "closes_at": now + timedelta(days=30),
+            },
+        )
+        created += made
+
+        questions = services.cycle_questions(current)
+        # Each person has a stable tendency; their answers drift a little between cycles.
+        lean = {name: rng.uniform(-1.3, 1.3) for name in sorted(people)}
+        for cycle, not_started, drafts, drift in (
+            (past, PAST_NOT_STARTED, set(), 0.0),
+            (current, CURRENT_NOT_STARTED, CURRENT_DRAFT, 0.25),
+        ):
+            for name in sorted(people):
+                if name in not_started:
+                    continue
+                if Response.objects.filter(cycle=cycle, respondent=people[name]).exists():
+                    continue
+                given = {
+                    q.pk: _answer(
+                        rng,
+                        lean=lean[name] + drift,
+                        axis=q.dimension.axis,
+                        reverse=q.reverse_keyed,
+                        points=questionnaire.scale_points,
+                    )
+                    for q in questions
+                }
+                started = cycle.opens_at + timedelta(days=rng.uniform(0, 5))
+                response = Response.objects.create(
+                    cycle=cycle, respondent=people[name], started_at=started
+                )
+                if name in drafts:
+                    given = dict(list(given.items())[: rng.randint(5, len(questions) - 5)])
+                Answer.objects.bulk_create(
+                    Answer(response=response, question_id=q, value=v) for q, v in given.items()
+                )
+                if name not in drafts:
+                    services.lock_with_scores(
+                        response,
+                        questions=questions,
+                        given=given,
+                        submitted_at=started + timedelta(hours=rng.uniform(1, 48)),
+                    )
+                created += 1
+        return created

@@ -1,0 +1,395 @@
+"""The LVM domain: questionnaires, teams, cycles, responses and their stored scores."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import scoring
+
+# Likert scales run from 1 to scale_points; the database refuses anything outside 1..MAX.
+SCALE_MIN = 1
+MIN_SCALE_POINTS = 3
+MAX_SCALE_POINTS = 7
+
+
+class Axis(models.TextChoices):
+    LEADERSHIP = scoring.LEADERSHIP, "Leadership"
+    MANAGEMENT = scoring.MANAGEMENT, "Management"
+
+
+class Questionnaire(models.Model):
+    name = models.CharField(max_length=200)
+    version = models.PositiveSmallIntegerField(default=1)
+    description = models.TextField(blank=True)
+    scale_points = models.PositiveSmallIntegerField(
+        default=5,
+        help_text=f"Number of answer options ({MIN_SCALE_POINTS} to {MAX_SCALE_POINTS}).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"], name="%(app_label)s_%(class)s_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_points__gte=MIN_SCALE_POINTS)
+                & Q(scale_points__lte=MAX_SCALE_POINTS),
+                name="%(app_label)s_%(class)s_scale_points_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+    @property
+    def scale_min(self) -> int:
+        return SCALE_MIN
+
+    @property
+    def scale_max(self) -> int:
+        return self.scale_points
+
+    def has_answers(self) -> bool:
+        """Once anyone has answered, the scored wording is frozen."""
+        return Answer.objects.filter(question__questionnaire=self).exists()
+
+    def scale_choices(self) -> list[tuple[int, str]]:
+        """(value, label) for every point of the scale, with a label for each."""
+        labels = {s.value: s.label for s in self.scale_labels.all()}
+        return [(v, labels.get(v, str(v))) for v in range(self.scale_min, self.scale_max + 1)]
+
+
+class ScaleLabel(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="scale_labels"
+    )
+    value = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["questionnaire", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "value"], name="%(app_label)s_%(class)s_unique_value"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=SCALE_MIN) & Q(value__lte=MAX_SCALE_POINTS),
+                name="%(app_label)s_%(class)s_value_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} = {self.label}"
+
+    def clean(self) -> None:
+        if self.questionnaire_id and self.value > self.questionnaire.scale_points:
+            raise ValidationError(
+                {"value": f"The scale only has {self.questionnaire.scale_points} points."}
+            )
+
+
+class Dimension(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="dimensions"
+    )
+    code = models.SlugField(max_length=50, help_text="Short stable key, e.g. 'vision'.")
+    name = models.CharField(max_length=100)
+    axis = models.CharField(max_length=20, choices=Axis.choices)
+    description = models.TextField(blank=True)
+    development_tip = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["questionnaire", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "code"], name="%(app_label)s_%(class)s_unique_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(axis__in=Axis.values), name="%(app_label)s_%(class)s_axis_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_axis_display()})"
+
+
+class QuestionQuerySet(models.QuerySet):
+    def active(self) -> QuestionQuerySet:
+        return self.filter(is_active=True)
+
+
+class Question(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="questions")
+    text = models.TextField(help_text="Plain text, written in the first person.")
+    order = models.PositiveSmallIntegerField(default=0)
+    reverse_keyed = models.BooleanField(
+        default=False, help_text="Agreeing with this item means less of the trait."
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["questionnaire", "order", "id"]
+        indexes = [models.Index(fields=["questionnaire", "is_active", "order"])]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+    def clean(self) -> None:
+        if (
+            self.dimension_id
+            and self.questionnaire_id
+            and self.dimension.questionnaire_id != self.questionnaire_id
+        ):
+            raise ValidationError({"dimension": "Pick a dimension of this questionnaire."})
+        if self.pk:
+            frozen = Question.objects.filter(pk=self.pk, answers__isnull=False).values(
+                "text", "dimension_id", "reverse_keyed"
+            )[:1]
+            if frozen:
+                before = frozen[0]
+                if (
+                    before["text"] != self.text
+                    or before["dimension_id"] != self.dimension_id
+                    or before["reverse_keyed"] != self.reverse_keyed
+                ):
+                    raise ValidationError(
+                        "This question already has answers, so its wording, dimension and "
+                        "keying are frozen. Create a new questionnaire version to change them."
+                    )
+        elif self.questionnaire_id and self.questionnaire.has_answers():
+            raise ValidationError(
+                "This questionnaire already has answers. Create a new version to add questions."
+            )
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:team-dashboard", args=[self.pk])
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        MANAGER = "manager", "Manager"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        ordering = ["team", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "team"], name="%(app_label)s_%(class)s_unique_user_team"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "manager"]),
+                name="%(app_label)s_%(class)s_role_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "role", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.get_role_display()})"
+
+
+class CycleQuerySet(models.QuerySet):
+    def open_at(self, when=None) -> CycleQuerySet:
+        when = when or timezone.now()
+        return self.filter(opens_at__lte=when, closes_at__gt=when)
+
+    def started(self, when=None) -> CycleQuerySet:
+        return self.filter(opens_at__lte=when or timezone.now())
+
+
+class Cycle(models.Model):
+    name = models.CharField(max_length=120)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="cycles"
+    )
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    min_group_size = models.PositiveSmallIntegerField(
+        "minimum group size",
+        default=5,
+        help_text="No team figure is shown until at least this many people have submitted "
+        "(never below 3).",
+    )
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_group_size__gte=3), name="%(app_label)s_%(class)s_min_group_size"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="%(app_label)s_%(class)s_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "The cycle must close after it opens."})
+
+    def is_open(self, when=None) -> bool:
+        when = when or timezone.now()
+        return self.opens_at <= when < self.closes_at
+
+
+class ResponseQuerySet(models.QuerySet):
+    def submitted(self) -> ResponseQuerySet:
+        return self.filter(status=Response.Status.SUBMITTED)
+
+
+class Response(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="responses")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responses"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Stored at submission so that dashboards aggregate small rows.
+    leadership_score = models.FloatField(null=True, blank=True)
+    management_score = models.FloatField(null=True, blank=True)
+    balance = models.FloatField(null=True, blank=True)
+    profile = models.CharField(
+        max_length=20, blank=True, choices=[(p.value, p.label) for p in scoring.Profile]
+    )
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "respondent"], name="%(app_label)s_%(class)s_one_per_cycle"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"]),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            # A submitted response carries its scores; a draft carries none.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status="submitted",
+                        submitted_at__isnull=False,
+                        leadership_score__isnull=False,
+                        management_score__isnull=False,
+                        balance__isnull=False,
+                    )
+                    | Q(
+                        status="draft",
+                        submitted_at__isnull=True,
+                        leadership_score__isnull=True,
+                        management_score__isnull=True,
+                        balance__isnull=True,
+                    )
+                ),
+                name="%(app_label)s_%(class)s_scores_iff_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(leadership_score__isnull=True)
+                | Q(leadership_score__gte=0, leadership_score__lte=100),
+                name="%(app_label)s_%(class)s_leadership_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(management_score__isnull=True)
+                | Q(management_score__gte=0, management_score__lte=100),
+                name="%(app_label)s_%(class)s_management_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["cycle", "status", "respondent"])]
+
+    def __str__(self) -> str:
+        return f"{self.respondent} — {self.cycle} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:result-detail", args=[self.cycle_id])
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["response", "question__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="%(app_label)s_%(class)s_one_per_question"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=SCALE_MIN) & Q(value__lte=MAX_SCALE_POINTS),
+                name="%(app_label)s_%(class)s_value_in_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"
+
+
+class DimensionScore(models.Model):
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="dimension_scores"
+    )
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="scores")
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["response", "dimension__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "dimension"], name="%(app_label)s_%(class)s_one_per_dimension"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100),
+                name="%(app_label)s_%(class)s_score_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension.name}: {self.score:.0f}"

@@ -1,0 +1,349 @@
+"""Reads for the employee's screens: aggregation in the database, plain dataclasses out.
+
+Each function evaluates its querysets before returning, so templates run no queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q
+
+from . import scoring
+from .models import Cycle, Membership, Response, Team
+
+
+@dataclass(frozen=True)
+class CycleStatus:
+    cycle: Cycle
+    status: str  # "not_started" | "draft" | "submitted"
+    answered: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class PastResult:
+    cycle_id: int
+    cycle_name: str
+    submitted_at: datetime
+    leadership: float
+    management: float
+    balance: float
+    profile_label: str
+
+
+@dataclass(frozen=True)
+class HomePage:
+    open_cycles: list[CycleStatus]
+    past_results: list[PastResult]
+    managed_teams: list[Team]
+
+
+def home_page(*, user: AbstractBaseUser) -> HomePage:
+    """The cycles open now with the person's progress, their results, their teams to manage."""
+    cycles = list(
+        Cycle.objects.open_at()
+        .select_related("questionnaire")
+        .annotate(
+            question_total=Count(
+                "questionnaire__questions", filter=Q(questionnaire__questions__is_active=True)
+            )
+        )
+        .order_by("closes_at")
+    )
+    mine = {
+        r.cycle_id: r
+        for r in Response.objects.filter(respondent=user, cycle__in=cycles).annotate(
+            answered=Count("answers", filter=Q(answers__question__is_active=True))
+        )
+    }
+    open_cycles = []
+    for cycle in cycles:
+        response = mine.get(cycle.pk)
+        open_cycles.append(
+            CycleStatus(
+                cycle=cycle,
+                status=response.status if response else "not_started",
+                answered=response.answered if response else 0,
+                total=cycle.question_total,
+            )
+        )
+    past = [
+        PastResult(
+            cycle_id=r.cycle_id,
+            cycle_name=r.cycle.name,
+            submitted_at=r.submitted_at,
+            leadership=r.leadership_score,
+            management=r.management_score,
+            balance=r.balance,
+            profile_label=r.get_profile_display(),
+        )
+        for r in Response.objects.submitted()
+        .filter(respondent=user)
+        .select_related("cycle")
+        .order_by("-cycle__opens_at")
+    ]
+    teams = list(
+        Team.objects.all()
+        if user.is_staff
+        else Team.objects.filter(
+            memberships__user=user, memberships__role=Membership.Role.MANAGER
+        ).distinct()
+    )
+    return HomePage(open_cycles=open_cycles, past_results=past, managed_teams=teams)
+
+
+# --- the questionnaire -------------------------------------------------------------
+
+DIMENSIONS_PER_PAGE = 2
+
+
+@dataclass(frozen=True)
+class ItemView:
+    question_id: int
+    text: str
+    value: int | None
+    missing: bool
+
+    @property
+    def field_name(self) -> str:
+        return f"q{self.question_id}"
+
+
+@dataclass(frozen=True)
+class DimensionGroup:
+    name: str
+    description: str
+    items: list[ItemView]
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    question_id: int
+    text: str
+    page: int
+
+
+@dataclass(frozen=True)
+class QuestionnairePage:
+    cycle: Cycle
+    page: int
+    page_count: int
+    groups: list[DimensionGroup]
+    scale: list[tuple[int, str]]
+    answered: int
+    total: int
+    status: str  # "not_started" | "draft" | "submitted"
+    missing: list[MissingItem]
+
+    @property
+    def is_last(self) -> bool:
+        return self.page == self.page_count
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 0
+
+    @property
+    def pages(self) -> range:
+        return range(1, self.page_count + 1)
+
+
+def questionnaire_page(
+    *,
+    user: AbstractBaseUser,
+    cycle: Cycle,
+    page: int,
+    questions: list,
+    overrides: dict[int, int] | None = None,
+    check_missing: bool = False,
+) -> QuestionnairePage:
+    """One page of a cycle's questionnaire with the person's saved answers.
+
+    ``questions`` comes from services.cycle_questions (the stable order). ``overrides``
+    holds values from a form that was not saved; ``check_missing`` marks unanswered items.
+    """
+    response = Response.objects.filter(cycle=cycle, respondent=user).first()
+    saved = dict(response.answers.values_list("question_id", "value")) if response else {}
+    values = {**saved, **(overrides or {})}
+
+    dimensions: list = []
+    for q in questions:
+        if not dimensions or dimensions[-1][0].pk != q.dimension_id:
+            dimensions.append((q.dimension, []))
+        dimensions[-1][1].append(q)
+    page_count = max(1, -(-len(dimensions) // DIMENSIONS_PER_PAGE))
+    page = min(max(1, page), page_count)
+
+    missing = []
+    for index, (_, qs) in enumerate(dimensions):
+        for q in qs:
+            if q.pk not in values:
+                missing.append(
+                    MissingItem(
+                        question_id=q.pk, text=q.text, page=index // DIMENSIONS_PER_PAGE + 1
+                    )
+                )
+    start = (page - 1) * DIMENSIONS_PER_PAGE
+    groups = [
+        DimensionGroup(
+            name=dim.name,
+            description=dim.description,
+            items=[
+                ItemView(
+                    question_id=q.pk,
+                    text=q.text,
+                    value=values.get(q.pk),
+                    missing=check_missing and q.pk not in values,
+                )
+                for q in qs
+            ],
+        )
+        for dim, qs in dimensions[start : start + DIMENSIONS_PER_PAGE]
+    ]
+    return QuestionnairePage(
+        cycle=cycle,
+        page=page,
+        page_count=page_count,
+        groups=groups,
+        scale=cycle.questionnaire.scale_choices(),
+        answered=sum(1 for q in questions if q.pk in values),
+        total=len(questions),
+        status=response.status if response else "not_started",
+        missing=missing if check_missing else [],
+    )
+
+
+# --- my results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    name: str
+    axis: str
+    score: float
+    previous: float | None
+    description: str
+    tip: str
+
+    @property
+    def change(self) -> float | None:
+        return None if self.previous is None else self.score - self.previous
+
+
+@dataclass(frozen=True)
+class PreviousResult:
+    cycle_name: str
+    leadership: float
+    management: float
+    balance: float
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    cycle: Cycle
+    submitted_at: datetime
+    leadership: float
+    management: float
+    balance: float
+    profile_label: str
+    profile_explanation: str
+    dimensions: list[DimensionResult]
+    strengths: list[DimensionResult]
+    to_develop: list[DimensionResult]
+    previous: PreviousResult | None
+
+
+def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
+    """The person's own submitted result for a cycle, or None (the view answers 404)."""
+    response = (
+        Response.objects.submitted()
+        .filter(respondent=user, cycle_id=cycle_pk)
+        .select_related("cycle")
+        .first()
+    )
+    if response is None:
+        return None
+    scores = list(
+        response.dimension_scores.select_related("dimension").order_by(
+            "dimension__order", "dimension_id"
+        )
+    )
+    previous = (
+        Response.objects.submitted()
+        .filter(respondent=user, cycle__opens_at__lt=response.cycle.opens_at)
+        .select_related("cycle")
+        .order_by("-cycle__opens_at")
+        .first()
+    )
+    previous_by_code = {}
+    if previous is not None:
+        # Dimensions are matched by code, so a new questionnaire version still compares.
+        previous_by_code = dict(previous.dimension_scores.values_list("dimension__code", "score"))
+    dimensions = [
+        DimensionResult(
+            name=s.dimension.name,
+            axis=s.dimension.axis,
+            score=s.score,
+            previous=previous_by_code.get(s.dimension.code),
+            description=s.dimension.description,
+            tip=s.dimension.development_tip,
+        )
+        for s in scores
+    ]
+    ranked = sorted(dimensions, key=lambda d: (-d.score, d.name))
+    profile = scoring.Profile(response.profile)
+    return ResultPage(
+        cycle=response.cycle,
+        submitted_at=response.submitted_at,
+        leadership=response.leadership_score,
+        management=response.management_score,
+        balance=response.balance,
+        profile_label=profile.label,
+        profile_explanation=profile.explanation,
+        dimensions=dimensions,
+        strengths=ranked[:2],
+        to_develop=sorted(ranked[-2:], key=lambda d: (d.score, d.name)),
+        previous=None
+        if previous is None
+        else PreviousResult(
+            cycle_name=previous.cycle.name,
+            leadership=previous.leadership_score,
+            management=previous.management_score,
+            balance=previous.balance,
+        ),
+    )
+
+
+def personal_export(*, user: AbstractBaseUser, cycle_pk: int) -> list[list] | None:
+    """Rows of the person's own answers and scores for a cycle, or None."""
+    response = (
+        Response.objects.submitted()
+        .filter(respondent=user, cycle_id=cycle_pk)
+        .select_related("cycle")
+        .first()
+    )
+    if response is None:
+        return None
+    rows: list[list] = [
+        ["section", "dimension", "statement", "value"],
+        ["summary", "", "cycle", response.cycle.name],
+        ["summary", "", "submitted at", response.submitted_at.isoformat()],
+        ["summary", "", "leadership score (0-100)", round(response.leadership_score, 1)],
+        ["summary", "", "management score (0-100)", round(response.management_score, 1)],
+        ["summary", "", "balance", round(response.balance, 1)],
+        ["summary", "", "profile", response.get_profile_display()],
+    ]
+    for s in response.dimension_scores.select_related("dimension").order_by("dimension__order"):
+        rows.append(["dimension score (0-100)", s.dimension.name, "", round(s.score, 1)])
+    for a in response.answers.select_related("question__dimension").order_by(
+        "question__dimension__order", "question__order"
+    ):
+        rows.append(["answer", a.question.dimension.name, a.question.text, a.value])
+    return rows

@@ -1,0 +1,200 @@
+"""Writes that touch several rows, each in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from . import scoring
+from .models import Answer, Cycle, DimensionScore, Question, Response
+
+
+class AssessmentError(Exception):
+    """A write that was refused; the message is safe to show to the person."""
+
+
+class CycleClosed(AssessmentError):
+    pass
+
+
+class AlreadySubmitted(AssessmentError):
+    pass
+
+
+class InvalidAnswers(AssessmentError):
+    """Tampered input: an unknown question or a value outside the scale."""
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    response: Response
+    submitted: bool
+    missing: list[Question] = field(default_factory=list)
+
+
+def cycle_questions(cycle: Cycle) -> list[Question]:
+    """The active questions of a cycle, in the stable order they are shown in."""
+    return list(
+        Question.objects.active()
+        .filter(questionnaire_id=cycle.questionnaire_id)
+        .select_related("dimension")
+        .order_by("dimension__order", "dimension_id", "order", "id")
+    )
+
+
+def _validate(
+    answers: Mapping[int, int], *, questions: list[Question], cycle: Cycle
+) -> dict[int, int]:
+    known = {q.pk for q in questions}
+    scale_min = cycle.questionnaire.scale_min
+    scale_max = cycle.questionnaire.scale_max
+    clean: dict[int, int] = {}
+    for question_id, value in answers.items():
+        if question_id not in known:
+            raise InvalidAnswers("The form contained a question that is not in this assessment.")
+        if not isinstance(value, int) or not scale_min <= value <= scale_max:
+            raise InvalidAnswers(f"Answers must be between {scale_min} and {scale_max}.")
+        clean[question_id] = value
+    return clean
+
+
+def _locked_response(*, user: AbstractBaseUser, cycle: Cycle) -> Response:
+    """The person's response for the cycle, created if needed, locked until commit."""
+    locked = Response.objects.select_for_update().filter(cycle=cycle, respondent=user)
+    response = locked.first()
+    if response is None:
+        # ON CONFLICT DO NOTHING: a concurrent request may be creating the same row.
+        Response.objects.bulk_create(
+            [Response(cycle=cycle, respondent=user)], ignore_conflicts=True
+        )
+        response = locked.get()
+    response.cycle = cycle
+    return response
+
+
+def _store_answers(response: Response, answers: Mapping[int, int]) -> None:
+    if not answers:
+        return
+    Answer.objects.bulk_create(
+        [Answer(response=response, question_id=q, value=v) for q, v in answers.items()],
+        update_conflicts=True,
+        unique_fields=["response", "question"],
+        update_fields=["value"],
+    )
+
+
+def _closed_message(cycle: Cycle) -> str:
+    if cycle.opens_at > timezone.now():
+        return f"“{cycle.name}” has not opened yet."
+    closed = date_format(timezone.localtime(cycle.closes_at), "j F Y")
+    return f"“{cycle.name}” closed on {closed}; answers can no longer be given."
+
+
+def _check_writable(response: Response, cycle: Cycle) -> None:
+    if response.is_submitted:
+        raise AlreadySubmitted("You have already submitted this assessment; it can't be changed.")
+    if not cycle.is_open():
+        raise CycleClosed(_closed_message(cycle))
+
+
+@transaction.atomic
+def save_draft(*, user: AbstractBaseUser, cycle: Cycle, answers: Mapping[int, int]) -> Response:
+    """Keep the given answers on the person's draft response."""
+    if not cycle.is_open():
+        raise CycleClosed(_closed_message(cycle))
+    questions = cycle_questions(cycle)
+    clean = _validate(answers, questions=questions, cycle=cycle)
+    response = _locked_response(user=user, cycle=cycle)
+    _check_writable(response, cycle)
+    _store_answers(response, clean)
+    Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
+    return response
+
+
+@transaction.atomic
+def submit_response(
+    *, user: AbstractBaseUser, cycle: Cycle, answers: Mapping[int, int]
+) -> SubmitOutcome:
+    """Keep the given answers and, if every question is answered, score and lock them.
+
+    With questions missing, the answers given are still kept as a draft.
+    """
+    if not cycle.is_open():
+        raise CycleClosed(_closed_message(cycle))
+    questions = cycle_questions(cycle)
+    clean = _validate(answers, questions=questions, cycle=cycle)
+    response = _locked_response(user=user, cycle=cycle)
+    _check_writable(response, cycle)
+    _store_answers(response, clean)
+
+    given = dict(response.answers.values_list("question_id", "value"))
+    missing = [q for q in questions if q.pk not in given]
+    if missing:
+        Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
+        return SubmitOutcome(response=response, submitted=False, missing=missing)
+
+    lock_with_scores(response, questions=questions, given=given)
+    return SubmitOutcome(response=response, submitted=True)
+
+
+def lock_with_scores(
+    response: Response,
+    *,
+    questions: list[Question],
+    given: Mapping[int, int],
+    submitted_at=None,
+) -> scoring.Result:
+    """Score a complete response, store its scores and mark it submitted.
+
+    Call inside a transaction, with every question in ``questions`` answered in ``given``.
+    """
+    questionnaire = response.cycle.questionnaire
+    result = scoring.score(
+        [
+            scoring.Item(
+                dimension=str(q.dimension_id), value=given[q.pk], reverse_keyed=q.reverse_keyed
+            )
+            for q in questions
+        ],
+        axis_of={str(q.dimension_id): q.dimension.axis for q in questions},
+        scale_min=questionnaire.scale_min,
+        scale_max=questionnaire.scale_max,
+    )
+    DimensionScore.objects.bulk_create(
+        [
+            DimensionScore(response=response, dimension_id=int(dim), score=value)
+            for dim, value in result.dimension_scores.items()
+        ]
+    )
+    response.status = Response.Status.SUBMITTED
+    response.submitted_at = submitted_at or timezone.now()
+    response.leadership_score = result.leadership
+    response.management_score = result.management
+    response.balance = result.balance
+    response.profile = result.profile.value
+    response.save(
+        update_fields=[
+            "status",
+            "submitted_at",
+            "leadership_score",
+            "management_score",
+            "balance",
+            "profile",
+            "updated_at",
+        ]
+    )
+    return result
+
+
+@transaction.atomic
+def delete_responses_of(*, user: AbstractBaseUser) -> int:
+    """Erase every response of a person (answers and scores cascade); returns how many."""
+    responses = Response.objects.filter(respondent=user)
+    count = responses.count()
+    responses.delete()
+    return count

@@ -1,0 +1,198 @@
+"""Thin views: check access, call a query or a service, render one dataclass."""
+
+import csv
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from . import charts, queries, services
+from .forms import csv_safe, parse_answers
+from .models import Cycle
+from .services import InvalidAnswers
+
+logger = logging.getLogger("lvm.security")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    page = queries.home_page(user=request.user)
+    return render(request, "assessments/home.html", {"page": page, "nav_section": "home"})
+
+
+def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    return render(
+        request, "error.html", {"status": status, "title": title, "text": text}, status=status
+    )
+
+
+def bad_request(request, exception=None):
+    return _error(
+        request, 400, "Bad request", "The form or link was not valid. Go back and try again."
+    )
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "Not allowed", "You don't have access to this page.")
+
+
+def page_not_found(request, exception=None):
+    return _error(
+        request, 404, "Page not found", "This page does not exist, or you don't have access to it."
+    )
+
+
+def server_error(request):
+    # No request context: the database may be the thing that is down.
+    return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+def _get_open_cycle(cycle_pk: int) -> Cycle:
+    """A cycle that has opened (open now or closed since); future and unknown ones 404."""
+    return get_object_or_404(Cycle.objects.started().select_related("questionnaire"), pk=cycle_pk)
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return int(raw or 1)
+    except ValueError:
+        return 1
+
+
+PENDING_KEY = "lvm_pending_answers"
+
+
+@require_http_methods(["GET", "POST"])
+def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """Answer a cycle's questionnaire, a few dimensions per page; save, resume, submit."""
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            # The session expired while the person was answering: keep what they sent.
+            try:
+                answers = parse_answers(request.POST)
+            except InvalidAnswers:
+                answers = {}
+            request.session[PENDING_KEY] = {"cycle": cycle_pk, "answers": answers}
+            messages.warning(
+                request,
+                "Your session had expired. Log in again and your answers will be kept.",
+            )
+        return redirect_to_login(request.get_full_path())
+
+    cycle = _get_open_cycle(cycle_pk)
+    questions = services.cycle_questions(cycle)
+    page = _page_number(request.GET.get("page") or request.POST.get("page"))
+    edit_url = reverse("assessments:response-edit", args=[cycle.pk])
+
+    pending = request.session.pop(PENDING_KEY, None)
+    if pending and pending.get("cycle") == cycle.pk and pending.get("answers"):
+        try:
+            answers = {int(k): v for k, v in pending["answers"].items()}
+            services.save_draft(user=request.user, cycle=cycle, answers=answers)
+            messages.success(request, "Your answers from before the time-out are saved.")
+        except services.AssessmentError:
+            pass
+
+    if request.method == "POST":
+        try:
+            answers = parse_answers(request.POST)
+            action = request.POST.get("action", "save")
+            if action == "submit":
+                outcome = services.submit_response(user=request.user, cycle=cycle, answers=answers)
+                if outcome.submitted:
+                    messages.success(request, "Thank you: your answers are submitted.")
+                    return redirect("assessments:result-detail", cycle.pk)
+                data = queries.questionnaire_page(
+                    user=request.user,
+                    cycle=cycle,
+                    page=page,
+                    questions=questions,
+                    check_missing=True,
+                )
+                return render(
+                    request,
+                    "assessments/response_form.html",
+                    {"page": data, "nav_section": "home"},
+                    status=200,
+                )
+            services.save_draft(user=request.user, cycle=cycle, answers=answers)
+        except services.InvalidAnswers as exc:
+            logger.warning(
+                "refused tampered answers from user %s on cycle %s", request.user.pk, cycle.pk
+            )
+            return _error(request, 400, "Answers not accepted", str(exc))
+        except services.AlreadySubmitted as exc:
+            messages.info(request, str(exc))
+            return redirect("assessments:result-detail", cycle.pk)
+        except services.CycleClosed as exc:
+            messages.error(request, str(exc))
+            return redirect("assessments:home")
+        target = {"next": page + 1, "previous": page - 1}.get(action, page)
+        if action.startswith("goto-"):
+            target = _page_number(action.removeprefix("goto-"))
+        if action == "save":
+            messages.success(request, "Your answers are saved. You can come back at any time.")
+        return redirect(f"{edit_url}?page={max(1, target)}")
+
+    data = queries.questionnaire_page(
+        user=request.user,
+        cycle=cycle,
+        page=page,
+        questions=questions,
+        check_missing=request.GET.get("check") == "1",
+    )
+    if data.status == "submitted":
+        messages.info(request, "You have already submitted this assessment.")
+        return redirect("assessments:result-detail", cycle.pk)
+    if not cycle.is_open():
+        messages.error(request, f"“{cycle.name}” is closed; answers can no longer be given.")
+        return redirect("assessments:home")
+    return render(request, "assessments/response_form.html", {"page": data, "nav_section": "home"})
+
+
+@login_required
+def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """The person's own result for one cycle; anyone else's answers 404."""
+    data = queries.result_page(user=request.user, cycle_pk=cycle_pk)
+    if data is None:
+        raise Http404("No submitted result for this cycle.")
+    bars = [
+        charts.DimensionBar(label=d.name, axis=d.axis, score=d.score, previous=d.previous)
+        for d in data.dimensions
+    ]
+    context = {
+        "page": data,
+        "nav_section": "home",
+        "dimension_chart": charts.dimension_bars(
+            bars, title="Your score per dimension (0–100)", id_prefix="dims"
+        ),
+        "quadrant_chart": charts.balance_quadrant(
+            leadership=data.leadership,
+            management=data.management,
+            previous=(data.previous.leadership, data.previous.management)
+            if data.previous
+            else None,
+            title="Where you stand between leadership and management",
+            id_prefix="quad",
+        ),
+    }
+    return render(request, "assessments/result_detail.html", context)
+
+
+@login_required
+def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """The person's own answers and scores for one cycle, as CSV."""
+    rows = queries.personal_export(user=request.user, cycle_pk=cycle_pk)
+    if rows is None:
+        raise Http404("No submitted result for this cycle.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="lvm-my-result-{cycle_pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerows(csv_safe(row) for row in rows)
+    return response

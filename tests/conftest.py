@@ -1,0 +1,146 @@
+"""Shared test data: a small questionnaire and a fixed cast.
+
+- alice: member of Alpha (the employee)
+- bob: manager of Alpha
+- charlie: outsider, member of Beta only
+- dora: manager of Beta
+- staff: HR administrator
+"""
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from assessments.models import (
+    Cycle,
+    Dimension,
+    Membership,
+    Question,
+    Questionnaire,
+    ScaleLabel,
+    Team,
+)
+
+# Tests of concurrent transactions need PostgreSQL; on SQLite they are not collected.
+collect_ignore = (
+    [] if os.environ.get("DATABASE_URL", "").startswith("postgres") else ["test_concurrency.py"]
+)
+
+DEFAULT_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_questionnaire(*, per_dimension: int = 2, dimensions: int = 2, name: str = "Test"):
+    """A questionnaire with ``dimensions`` per axis and ``per_dimension`` items each.
+
+    The last item of every dimension is reverse-keyed.
+    """
+    questionnaire = Questionnaire.objects.create(name=name, scale_points=5)
+    ScaleLabel.objects.bulk_create(
+        ScaleLabel(questionnaire=questionnaire, value=i, label=label)
+        for i, label in enumerate(DEFAULT_LABELS, start=1)
+    )
+    order = 0
+    for axis in ("leadership", "management"):
+        for d in range(dimensions):
+            dim = Dimension.objects.create(
+                questionnaire=questionnaire,
+                code=f"{axis[:4]}{d}",
+                name=f"{axis.title()} {d}",
+                axis=axis,
+                description=f"About {axis} {d}.",
+                development_tip=f"Practise {axis} {d}.",
+                order=order,
+            )
+            for i in range(per_dimension):
+                order += 1
+                Question.objects.create(
+                    questionnaire=questionnaire,
+                    dimension=dim,
+                    text=f"I do {axis} thing {d}.{i}",
+                    order=order,
+                    reverse_keyed=(i == per_dimension - 1),
+                )
+    return questionnaire
+
+
+def make_cycle(questionnaire, *, name="Current", open_=True, k=5, days_ago=5):
+    now = timezone.now()
+    if open_:
+        opens, closes = now - timedelta(days=days_ago), now + timedelta(days=20)
+    else:
+        opens, closes = now - timedelta(days=days_ago + 30), now - timedelta(days=days_ago)
+    return Cycle.objects.create(
+        name=name, questionnaire=questionnaire, opens_at=opens, closes_at=closes, min_group_size=k
+    )
+
+
+def make_user(username, **extra):
+    return get_user_model().objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com", **extra
+    )
+
+
+@pytest.fixture
+def questionnaire(db):
+    return make_questionnaire()
+
+
+@pytest.fixture
+def cycle(questionnaire):
+    return make_cycle(questionnaire)
+
+
+@pytest.fixture
+def alpha(db):
+    return Team.objects.create(name="Alpha")
+
+
+@pytest.fixture
+def beta(db):
+    return Team.objects.create(name="Beta")
+
+
+@pytest.fixture
+def alice(alpha):
+    user = make_user("alice", first_name="Alice")
+    Membership.objects.create(user=user, team=alpha, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def bob(alpha):
+    user = make_user("bob", first_name="Bob")
+    Membership.objects.create(user=user, team=alpha, role=Membership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def charlie(beta):
+    user = make_user("charlie", first_name="Charlie")
+    Membership.objects.create(user=user, team=beta, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def dora(beta):
+    user = make_user("dora", first_name="Dora")
+    Membership.objects.create(user=user, team=beta, role=Membership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("hr", is_staff=True, is_superuser=True)
+
+
+def all_answers(cycle, value=4):
+    """A full set of answers for the cycle's questionnaire: {question_id: value}."""
+    return {q.pk: value for q in cycle.questionnaire.questions.filter(is_active=True)}

@@ -1,0 +1,92 @@
+"""HR edits everything in the Django admin; nobody else gets in."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from assessments.models import Question, Questionnaire, Response, Team
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_LISTS = [
+    "admin:assessments_questionnaire_changelist",
+    "admin:assessments_dimension_changelist",
+    "admin:assessments_question_changelist",
+    "admin:assessments_team_changelist",
+    "admin:assessments_membership_changelist",
+    "admin:assessments_cycle_changelist",
+    "admin:assessments_response_changelist",
+]
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=StringIO())
+
+
+@pytest.mark.parametrize("name", ADMIN_LISTS)
+def test_staff_can_open_every_admin_list(client, staff, demo, name):
+    client.force_login(staff)
+    assert client.get(reverse(name)).status_code == 200
+
+
+def test_staff_can_open_change_pages(client, staff, demo):
+    client.force_login(staff)
+    pages = [
+        reverse("admin:assessments_questionnaire_change", args=[Questionnaire.objects.first().pk]),
+        reverse("admin:assessments_team_change", args=[Team.objects.first().pk]),
+        reverse(
+            "admin:assessments_response_change", args=[Response.objects.submitted().first().pk]
+        ),
+    ]
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("name", ADMIN_LISTS)
+def test_non_staff_is_sent_to_the_admin_login(client, alice, name):
+    client.force_login(alice)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_question_text_with_html_is_escaped_in_the_admin(client, staff, questionnaire):
+    question = questionnaire.questions.first()
+    question.text = "<script>alert('x')</script> I plan"
+    question.save()
+    client.force_login(staff)
+    html = client.get(reverse("admin:assessments_question_changelist")).content.decode()
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_answered_questions_are_frozen_in_the_admin(client, staff, demo):
+    questionnaire = Questionnaire.objects.first()
+    client.force_login(staff)
+    html = client.get(
+        reverse("admin:assessments_questionnaire_change", args=[questionnaire.pk])
+    ).content.decode()
+    # Wording of answered items is shown read-only, not as an editable textarea.
+    assert 'name="questions-0-text"' not in html
+    question = Question.objects.filter(questionnaire=questionnaire).first()
+    question.text = "Changed wording"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        question.full_clean()
+
+
+def test_copy_as_new_version_makes_an_editable_copy(client, staff, demo):
+    questionnaire = Questionnaire.objects.first()
+    client.force_login(staff)
+    client.post(
+        reverse("admin:assessments_questionnaire_changelist"),
+        {"action": "copy_as_new_version", "_selected_action": [questionnaire.pk]},
+    )
+    copy = Questionnaire.objects.get(name=questionnaire.name, version=questionnaire.version + 1)
+    assert copy.questions.count() == questionnaire.questions.count()
+    assert copy.dimensions.count() == 10
+    assert not copy.has_answers()

@@ -1,0 +1,96 @@
+"""Saving drafts and submitting: one transaction, nothing half-written."""
+
+import pytest
+
+from assessments import services
+from assessments.models import Answer, DimensionScore, Response
+
+from .conftest import all_answers, make_cycle
+
+
+def test_save_draft_keeps_answers_and_can_be_changed(cycle, alice):
+    first = next(iter(all_answers(cycle)))
+    services.save_draft(user=alice, cycle=cycle, answers={first: 2})
+    services.save_draft(user=alice, cycle=cycle, answers={first: 5})
+    assert Answer.objects.get(question_id=first).value == 5
+    assert Response.objects.get().status == "draft"
+
+
+def test_submission_writes_one_answer_per_question_and_scores(cycle, alice):
+    answers = all_answers(cycle, value=4)
+    outcome = services.submit_response(user=alice, cycle=cycle, answers=answers)
+    assert outcome.submitted
+    response = Response.objects.get()
+    assert response.answers.count() == len(answers)
+    # Two items per dimension, the second reverse-keyed: 4 and (6-4)=2 -> mean 3 -> 50.
+    assert set(DimensionScore.objects.values_list("score", flat=True)) == {50.0}
+    assert response.leadership_score == 50.0 and response.management_score == 50.0
+    assert response.profile == "developing"
+
+
+def test_submission_with_missing_items_keeps_what_was_given(cycle, alice):
+    answers = all_answers(cycle)
+    given = dict(list(answers.items())[:3])
+    outcome = services.submit_response(user=alice, cycle=cycle, answers=given)
+    assert not outcome.submitted
+    assert len(outcome.missing) == len(answers) - 3
+    assert Answer.objects.count() == 3
+    assert Response.objects.get().status == "draft"
+    assert not DimensionScore.objects.exists()
+
+
+def test_submitted_response_is_immutable(cycle, alice):
+    answers = all_answers(cycle)
+    services.submit_response(user=alice, cycle=cycle, answers=answers)
+    with pytest.raises(services.AlreadySubmitted):
+        services.save_draft(user=alice, cycle=cycle, answers={next(iter(answers)): 1})
+    with pytest.raises(services.AlreadySubmitted):
+        services.submit_response(user=alice, cycle=cycle, answers=answers)
+    assert Response.objects.count() == 1
+    assert set(Answer.objects.values_list("value", flat=True)) == {4}
+
+
+@pytest.mark.parametrize("bad", [{999_999: 3}, "zero", "six"])
+def test_tampered_answers_write_nothing(cycle, alice, bad):
+    first = next(iter(all_answers(cycle)))
+    answers = bad if isinstance(bad, dict) else {first: 0 if bad == "zero" else 6}
+    with pytest.raises(services.InvalidAnswers):
+        services.save_draft(user=alice, cycle=cycle, answers=answers)
+    assert not Response.objects.exists() and not Answer.objects.exists()
+
+
+def test_question_of_another_questionnaire_is_refused(cycle, alice):
+    from .conftest import make_questionnaire
+
+    other = make_questionnaire(name="Other")
+    with pytest.raises(services.InvalidAnswers):
+        services.save_draft(user=alice, cycle=cycle, answers={other.questions.first().pk: 3})
+    assert not Answer.objects.exists()
+
+
+def test_inactive_question_is_refused(cycle, alice):
+    question = cycle.questionnaire.questions.first()
+    question.is_active = False
+    question.save()
+    with pytest.raises(services.InvalidAnswers):
+        services.save_draft(user=alice, cycle=cycle, answers={question.pk: 3})
+
+
+def test_closed_cycle_refuses_answers(questionnaire, alice):
+    closed = make_cycle(questionnaire, open_=False)
+    with pytest.raises(services.CycleClosed):
+        services.submit_response(user=alice, cycle=closed, answers=all_answers(closed))
+    assert not Response.objects.exists()
+
+
+def test_submission_takes_a_constant_number_of_queries(
+    django_assert_max_num_queries, alice, questionnaire
+):
+    from .conftest import make_questionnaire
+
+    big = make_questionnaire(per_dimension=10, dimensions=5, name="Big")
+    cycle = make_cycle(big)
+    answers = all_answers(cycle)
+    assert len(answers) == 100
+    with django_assert_max_num_queries(10):
+        services.submit_response(user=alice, cycle=cycle, answers=answers)

@@ -1,0 +1,234 @@
+"""The employee's journey: home, questionnaire (save, resume, submit), own results."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments import scoring, services
+from assessments.models import Answer, Response
+
+from .conftest import all_answers, make_cycle, make_questionnaire
+
+
+def edit_url(cycle, page=None):
+    url = reverse("assessments:response-edit", args=[cycle.pk])
+    return f"{url}?page={page}" if page else url
+
+
+def result_url(cycle):
+    return reverse("assessments:result-detail", args=[cycle.pk])
+
+
+def post_answers(client, cycle, answers, action="save", page=1):
+    data = {f"q{q}": v for q, v in answers.items()}
+    data.update(action=action, page=page)
+    return client.post(edit_url(cycle), data)
+
+
+@pytest.fixture
+def logged_in(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def test_anonymous_visitor_is_sent_to_login(client, cycle):
+    response = client.get(edit_url(cycle))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_home_lists_the_open_cycle_with_its_status(logged_in, cycle, alice):
+    html = logged_in.get(reverse("assessments:home")).content.decode()
+    assert cycle.name in html and "Not started" in html
+    services.save_draft(
+        user=alice, cycle=cycle, answers=dict(list(all_answers(cycle).items())[:3])
+    )
+    html = logged_in.get(reverse("assessments:home")).content.decode()
+    assert "In progress: 3 of 8 answered" in html
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    html = logged_in.get(reverse("assessments:home")).content.decode()
+    assert "Submitted" in html and result_url(cycle) in html
+
+
+def test_questionnaire_shows_each_item_as_a_fieldset_with_a_legend(logged_in, cycle):
+    html = logged_in.get(edit_url(cycle)).content.decode()
+    first = cycle.questionnaire.questions.order_by("order").first()
+    assert f'<legend class="mb-2">{first.text}</legend>' in html
+    assert html.count('type="radio"') == 4 * 5  # two dimensions per page, two items, 5 points
+    assert "Strongly agree" in html and "Page 1 of 2" in html
+
+
+def test_save_and_resume_round_trip(logged_in, cycle, alice):
+    answers = all_answers(cycle)
+    page_one = dict(list(answers.items())[:4])
+    response = post_answers(logged_in, cycle, {q: 2 for q in page_one}, action="next")
+    assert response.status_code == 302 and response["Location"].endswith("?page=2")
+
+    # Later, on another device: a fresh client sees every answer given so far.
+    other = Client()
+    other.force_login(alice)
+    html = other.get(edit_url(cycle, page=1)).content.decode()
+    for q in page_one:
+        assert f'id="q{q}-2" value="2" checked' in html
+    assert "4 of 8 answered" in html
+
+
+def test_submit_with_missing_items_names_them_and_keeps_answers(logged_in, cycle):
+    answers = all_answers(cycle)
+    questions = list(cycle.questionnaire.questions.order_by("order"))
+    given = {q.pk: 5 for q in questions[:5]}
+    response = post_answers(logged_in, cycle, given, action="submit", page=2)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "3 statements still need an answer" in html
+    for q in questions[5:]:
+        assert q.text in html
+    assert Answer.objects.count() == 5
+    assert Response.objects.get().status == "draft"
+    assert len(answers) == 8
+
+
+def test_submitting_shows_the_results_page(logged_in, cycle):
+    response = post_answers(logged_in, cycle, all_answers(cycle, 5), action="submit", page=2)
+    assert response.status_code == 302 and response["Location"] == result_url(cycle)
+    assert Response.objects.get().status == "submitted"
+
+
+def test_replayed_submit_leaves_one_response_and_no_error(logged_in, cycle):
+    answers = all_answers(cycle, 5)
+    post_answers(logged_in, cycle, answers, action="submit", page=2)
+    replay = post_answers(logged_in, cycle, {q: 1 for q in answers}, action="submit", page=2)
+    assert replay.status_code == 302 and replay["Location"] == result_url(cycle)
+    assert Response.objects.count() == 1
+    assert set(Answer.objects.values_list("value", flat=True)) == {5}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "value_high",
+        "value_zero",
+        "not_a_number",
+        "unknown_question",
+        "other_questionnaire",
+        "junk_key",
+    ],
+)
+def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tamper):
+    first = next(iter(all_answers(cycle)))
+    data = {"action": "save", "page": 1}
+    if tamper == "value_high":
+        data[f"q{first}"] = 9
+    elif tamper == "value_zero":
+        data[f"q{first}"] = 0
+    elif tamper == "not_a_number":
+        data[f"q{first}"] = "lots"
+    elif tamper == "unknown_question":
+        data["q987654"] = 3
+    elif tamper == "other_questionnaire":
+        other = make_questionnaire(name="Other")
+        data[f"q{other.questions.first().pk}"] = 3
+    else:
+        data["qx1"] = 3
+    response = logged_in.post(edit_url(cycle), data)
+    assert response.status_code == 400
+    assert "Answers not accepted" in response.content.decode()
+    assert not Response.objects.exists() and not Answer.objects.exists()
+
+
+def test_missing_csrf_token_is_refused(alice, cycle):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(edit_url(cycle), {f"q{q}": 3 for q in all_answers(cycle)})
+    assert response.status_code == 403
+    assert not Answer.objects.exists()
+
+
+def test_closed_cycle_refuses_answers_with_a_message(logged_in, questionnaire):
+    closed = make_cycle(questionnaire, name="Last year", open_=False)
+    response = post_answers(logged_in, closed, all_answers(closed), action="submit")
+    assert response.status_code == 302
+    page = logged_in.get(response["Location"]).content.decode()
+    assert "Last year" in page and "no longer" in page
+    assert not Answer.objects.exists()
+    assert logged_in.get(edit_url(closed)).status_code == 302
+
+
+def test_unknown_and_future_cycles_answer_404(logged_in, questionnaire):
+    future = make_cycle(questionnaire, days_ago=-3)
+    assert logged_in.get(edit_url(future)).status_code == 404
+    assert logged_in.get(reverse("assessments:response-edit", args=[99999])).status_code == 404
+
+
+def test_expired_session_keeps_the_answers_after_logging_in_again(client, alice, cycle):
+    answers = dict(list(all_answers(cycle, 2).items())[:2])
+    response = post_answers(client, cycle, answers, action="next")
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    client.force_login(alice)
+    html = client.get(edit_url(cycle)).content.decode()
+    assert "saved" in html
+    assert Answer.objects.filter(response__respondent=alice).count() == 2
+
+
+def test_results_page_shows_the_scores_of_the_scoring_module(logged_in, alice, cycle):
+    questions = list(cycle.questionnaire.questions.select_related("dimension"))
+    answers = {q.pk: (5 if q.dimension.axis == "leadership" else 2) for q in questions}
+    services.submit_response(user=alice, cycle=cycle, answers=answers)
+    expected = scoring.score(
+        [scoring.Item(str(q.dimension_id), answers[q.pk], q.reverse_keyed) for q in questions],
+        axis_of={str(q.dimension_id): q.dimension.axis for q in questions},
+        scale_min=1,
+        scale_max=5,
+    )
+    html = logged_in.get(result_url(cycle)).content.decode()
+    assert f'<div class="score-figure text-lead">{expected.leadership:.0f}</div>' in html
+    assert f'<div class="score-figure text-mgmt">{expected.management:.0f}</div>' in html
+    assert expected.profile.label in html
+    assert "<svg" in html and "Try this:" in html
+
+
+def test_results_compare_with_the_previous_cycle(logged_in, alice, questionnaire):
+    past = make_cycle(questionnaire, name="Spring", open_=False)
+    now = make_cycle(questionnaire, name="Autumn")
+    response = Response.objects.create(cycle=past, respondent=alice)
+    questions = services.cycle_questions(past)
+    Answer.objects.bulk_create(Answer(response=response, question=q, value=3) for q in questions)
+    services.lock_with_scores(response, questions=questions, given={q.pk: 3 for q in questions})
+    services.submit_response(user=alice, cycle=now, answers=all_answers(now, 5))
+    html = logged_in.get(result_url(now)).content.decode()
+    assert "Since Spring" in html
+
+
+def test_someone_elses_results_answer_404(client, alice, charlie, cycle):
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    client.force_login(charlie)
+    assert client.get(result_url(cycle)).status_code == 404
+    assert client.get(reverse("assessments:result-export", args=[cycle.pk])).status_code == 404
+
+
+def test_own_data_download_contains_answers_and_scores(logged_in, alice, cycle):
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle, 4))
+    response = logged_in.get(reverse("assessments:result-export", args=[cycle.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    first = cycle.questionnaire.questions.first()
+    assert first.text in body and "leadership score" in body
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_page_queries_do_not_grow_with_the_number_of_questions(client, alice):
+    small = make_cycle(make_questionnaire(per_dimension=2, dimensions=1, name="S"), name="S")
+    big = make_cycle(make_questionnaire(per_dimension=10, dimensions=5, name="B"), name="B")
+    client.force_login(alice)
+    for c in (small, big):
+        services.save_draft(user=alice, cycle=c, answers=dict(list(all_answers(c).items())[:2]))
+    assert _count_queries(client, edit_url(small)) == _count_queries(client, edit_url(big))
+    for c in (small, big):
+        services.submit_response(user=alice, cycle=c, answers=all_answers(c))
+    assert _count_queries(client, result_url(small)) == _count_queries(client, result_url(big))
