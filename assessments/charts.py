@@ -7,7 +7,7 @@ Pure functions: plain values in, a SafeString of ``<svg>`` markup out. No ORM, n
 - Every chart has ``role="img"`` and is labelled by its own ``<title>`` and ``<desc>``;
   templates still show an accessible data table next to it.
 - ``width="100%"`` and a viewBox about 640 wide, so the chart scales down to a phone
-  and text of 13-16 viewBox units stays readable there.
+  and text of 14-17 viewBox units stays readable there (about 8-10 px).
 - Every label is escaped: labels come from admin-editable data.
 - ``id_prefix`` keeps ids unique when several charts share a page.
 """
@@ -65,6 +65,8 @@ TICKS = (0, 25, 50, 75, 100)
 # An average glyph is about this fraction of the font size wide: enough to lay text out
 # without measuring it.
 CHAR_WIDTH = 0.56
+TICK_FONT = 14
+LEGEND_FONT = 14
 
 _ID_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 
@@ -154,16 +156,16 @@ def _svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {_n(height)}" '
         f'width="100%" role="img" aria-labelledby="{p}-title {p}-desc" '
         f'class="lvm-chart lvm-chart-{kind}" id="{p}" font-family="{escape(FONT_FAMILY)}" '
-        f'font-size="14" fill="{TEXT_COLOUR}">'
+        f'font-size="15" fill="{TEXT_COLOUR}">'
         f'<title id="{p}-title">{escape(title)}</title>'
         f'<desc id="{p}-desc">{escape(desc)}</desc>' + "".join(body) + "</svg>"
     )
 
 
 def _empty(*, id_prefix: str, kind: str, title: str, message: str) -> SafeString:
-    body = [_text(320, 44, message, text_anchor="middle", fill=MUTED_TEXT, font_size=15)]
+    body = [_text(300, 44, message, text_anchor="middle", fill=MUTED_TEXT, font_size=15)]
     return _svg(
-        id_prefix=id_prefix, kind=kind, width=640, height=72, title=title, desc=message, body=body
+        id_prefix=id_prefix, kind=kind, width=600, height=72, title=title, desc=message, body=body
     )
 
 
@@ -176,13 +178,19 @@ def _legend(
     """
     out, x = [], x0
     for symbol, label in items:
-        width = 24 + _text_width(label, 13)
+        width = 24 + _text_width(label, LEGEND_FONT)
         if x > x0 and x + width > max_x:
-            x, y = x0, y + 22
+            x, y = x0, y + 24
         out.append(f'<g transform="translate({_n(x + 8)} {_n(y)})">{symbol}</g>')
-        out.append(_text(x + 22, y + 5, label, font_size=13, fill=MUTED_TEXT))
+        out.append(_text(x + 22, y + 5, label, font_size=LEGEND_FONT, fill=MUTED_TEXT))
         x += width + 18
     return out, y
+
+
+def _mix(colour: str, strength: float) -> str:
+    """`colour` blended onto white: 0 is white, 1 is the colour itself."""
+    channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - (255 - c) * strength):02x}" for c in channels)
 
 
 def _profile(leadership: float, management: float) -> str:
@@ -199,11 +207,12 @@ def _profile(leadership: float, management: float) -> str:
 
 # --- 1. dimension bars ----------------------------------------------------------------------
 
-BAR_WIDTH = 640
-BAR_LEFT = 16
-BAR_RIGHT = 590  # room for "100" after a full bar
+BAR_WIDTH = 600
+BAR_LEFT = 12
+BAR_RIGHT = 548  # room for "100" after a full bar
 BAR_HEIGHT = 18
-ROW_HEIGHT = 50
+BAR_LABEL_FONT = 16
+ROW_HEIGHT = 54
 
 
 def dimension_bars(
@@ -250,14 +259,14 @@ def dimension_bars(
         rows.append(
             _text(
                 BAR_LEFT,
-                y + 18,
+                y + 20,
                 AXIS_NAMES[axis],
-                font_size=16,
+                font_size=17,
                 font_weight="bold",
                 fill=AXIS_DARK[axis],
             )
         )
-        y += 28
+        y += 30
         parts = []
         for bar in group:
             rows.append(_bar_row(bar, y=y, sx=sx, max_label_x=BAR_RIGHT))
@@ -275,7 +284,12 @@ def dimension_bars(
         anchor = "start" if tick == 0 else "middle"
         body.append(
             _text(
-                sx(tick), bottom + 18, str(tick), text_anchor=anchor, font_size=13, fill=MUTED_TEXT
+                sx(tick),
+                bottom + 20,
+                str(tick),
+                text_anchor=anchor,
+                font_size=TICK_FONT,
+                fill=MUTED_TEXT,
             )
         )
     body.extend(rows)
@@ -283,7 +297,7 @@ def dimension_bars(
         id_prefix=id_prefix,
         kind="bars",
         width=BAR_WIDTH,
-        height=bottom + 28,
+        height=bottom + 30,
         title=title,
         desc="Scores out of 100. " + " ".join(descs),
         body=body,
@@ -315,12 +329,12 @@ def _spread_line(x1: float, x2: float, y: float) -> str:
 
 def _bar_row(bar: DimensionBar, *, y: float, sx, max_label_x: float) -> str:
     score = _score(bar.score, "score")
-    max_chars = int((max_label_x - BAR_LEFT) / (14 * CHAR_WIDTH))
+    max_chars = int((max_label_x - BAR_LEFT) / (BAR_LABEL_FONT * CHAR_WIDTH))
     label = _truncate(bar.label, max_chars)
-    bar_top = y + 22
+    bar_top = y + 24
     mid = bar_top + BAR_HEIGHT / 2
     out = [
-        _text(BAR_LEFT, y + 14, label, tooltip=bar.label, fill=TEXT_COLOUR),
+        _text(BAR_LEFT, y + 16, label, tooltip=bar.label, font_size=BAR_LABEL_FONT),
         f'<rect x="{_n(sx(0))}" y="{_n(bar_top)}" width="{_n(sx(score) - sx(0))}" '
         f'height="{BAR_HEIGHT}" fill="{AXIS_COLOURS[bar.axis]}" rx="2" '
         f'class="lvm-bar lvm-bar-{bar.axis}" data-score="{_n(score)}"/>',
@@ -342,7 +356,7 @@ def _bar_row(bar: DimensionBar, *, y: float, sx, max_label_x: float) -> str:
         out.append(_previous_marker(x, mid))
         taken.append((x - 7, x + 7))
     text = _fmt(score)
-    width = _text_width(text, 14) + 2
+    width = _text_width(text, 16) + 2  # bold
     x = sx(score) + 6
     moved = True
     while moved:
@@ -448,7 +462,7 @@ def _plane_labels() -> list[str]:
     halo["paint_order"] = "stroke"
     # Band labels run along the diagonal, just on the leadership side of the dashed line and
     # clear of counts centred on the diagonal cells of the histogram.
-    off = 12 / math.sqrt(2)
+    off = 18 / math.sqrt(2)
 
     def along(value: float, text: str) -> str:
         x, y = _mx(value) - off, _ly(value) - off
@@ -495,8 +509,12 @@ def _plane_axes() -> list[str]:
         f'stroke="{AXIS_COLOUR}" stroke-width="1"/>'
     ]
     for tick in TICKS:
-        out.append(_text(_mx(tick), Q_BOTTOM + 20, str(tick), text_anchor="middle", font_size=13))
-        out.append(_text(Q_LEFT - 8, _ly(tick) + 5, str(tick), text_anchor="end", font_size=13))
+        out.append(
+            _text(_mx(tick), Q_BOTTOM + 20, str(tick), text_anchor="middle", font_size=TICK_FONT)
+        )
+        out.append(
+            _text(Q_LEFT - 8, _ly(tick) + 5, str(tick), text_anchor="end", font_size=TICK_FONT)
+        )
     out.append(
         _text(
             _mx(50),
@@ -625,7 +643,7 @@ def quadrant_histogram(
     total = sum(map(sum, counts))
     most = max(max(row) for row in counts)
     size = Q_SIZE / bins
-    font = 15 if size >= 40 else 13
+    font = 16 if size >= 40 else 13
 
     def edge(i: int) -> str:
         return _fmt(100 * i / bins)
@@ -636,10 +654,11 @@ def quadrant_histogram(
             if not count:
                 continue
             x, y = Q_LEFT + c * size, Q_BOTTOM - (r + 1) * size
-            opacity = 0.15 + 0.75 * count / most
+            # Opaque colours, so a cell reads the same whichever region tint is behind it.
+            strength = 0.2 + 0.7 * count / most
             boxes.append(
                 f'<rect x="{_n(x + 1)}" y="{_n(y + 1)}" width="{_n(size - 2)}" '
-                f'height="{_n(size - 2)}" fill="{COUNT_COLOUR}" fill-opacity="{opacity:.2f}" '
+                f'height="{_n(size - 2)}" fill="{_mix(COUNT_COLOUR, strength)}" '
                 f'class="lvm-cell" data-row="{r}" data-col="{c}" data-count="{count}"/>'
             )
             numbers.append(
@@ -650,7 +669,7 @@ def quadrant_histogram(
                     text_anchor="middle",
                     font_size=font,
                     font_weight="bold",
-                    fill="#ffffff" if opacity >= 0.5 else TEXT_COLOUR,
+                    fill="#ffffff" if strength >= 0.5 else TEXT_COLOUR,
                     class_="lvm-count",
                 )
             )
@@ -679,12 +698,17 @@ def quadrant_histogram(
 
 # --- 4. trend ---------------------------------------------------------------------------------
 
-T_WIDTH = 640
-T_LEFT = 48
-T_RIGHT = 620
+T_WIDTH = 600
+T_LEFT = 44
+T_RIGHT = 584
+T_LABEL_FONT = 14
+T_LABEL_MAX = 18  # characters of a slanted cycle name
 T_TOP = 56
 T_BOTTOM = 276
 T_PAD = 40  # keeps the first and last cycle names inside the chart
+SLANT_DEGREES = 40
+SLANT_COS = math.cos(math.radians(SLANT_DEGREES))
+SLANT_SIN = math.sin(math.radians(SLANT_DEGREES))
 
 
 def _ty(value: float) -> float:
@@ -709,14 +733,23 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
     if not points:
         return _empty(id_prefix=id_prefix, kind="trend", title=title, message="No cycles yet.")
     n = len(points)
-    if n == 1:
-        xs = [(T_LEFT + T_RIGHT) / 2]
-        slot = T_RIGHT - T_LEFT
+    char = T_LABEL_FONT * CHAR_WIDTH
+    longest = max(len(point.label) for point in points)
+    pad = T_PAD
+    slot = (T_RIGHT - T_LEFT - 2 * pad) / (n - 1) if n > 1 else T_RIGHT - T_LEFT
+    # Cycle names that do not fit side by side are slanted rather than cut to a stub; the
+    # first point moves right so its name, which hangs down to the left, stays inside.
+    slant = longest * char > slot - 8
+    if slant:
+        longest = min(longest, T_LABEL_MAX)
+        pad = min(max(T_PAD, longest * char * SLANT_COS - T_LEFT + 6), 120)
+        slot = (T_RIGHT - T_LEFT - 2 * pad) / (n - 1) if n > 1 else T_RIGHT - T_LEFT
+        max_chars = T_LABEL_MAX
+        label_room = longest * char * SLANT_SIN + T_LABEL_FONT
     else:
-        step = (T_RIGHT - T_LEFT - 2 * T_PAD) / (n - 1)
-        xs = [T_LEFT + T_PAD + i * step for i in range(n)]
-        slot = step
-    max_chars = max(4, int((slot - 8) / (13 * CHAR_WIDTH)))
+        max_chars = longest
+        label_room = T_LABEL_FONT
+    xs = [(T_LEFT + T_RIGHT) / 2] if n == 1 else [T_LEFT + pad + i * slot for i in range(n)]
 
     body: list[str] = []
     for tick in TICKS:
@@ -725,19 +758,35 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
             f'<line x1="{T_LEFT}" y1="{_n(_ty(tick))}" x2="{T_RIGHT}" y2="{_n(_ty(tick))}" '
             f'stroke="{colour}" stroke-width="1"/>'
         )
-        body.append(_text(T_LEFT - 8, _ty(tick) + 5, str(tick), text_anchor="end", font_size=13))
+        body.append(
+            _text(T_LEFT - 8, _ty(tick) + 5, str(tick), text_anchor="end", font_size=TICK_FONT)
+        )
     for x, point in zip(xs, points, strict=True):
+        y = T_BOTTOM + 44
         body.append(
             _text(
                 x,
-                T_BOTTOM + 46,
+                y,
                 _truncate(point.label, max_chars),
                 tooltip=point.label,
-                text_anchor="middle",
-                font_size=13,
+                text_anchor="end" if slant else "middle",
+                transform=f"rotate(-{SLANT_DEGREES} {_n(x)} {_n(y)})" if slant else None,
+                font_size=T_LABEL_FONT,
                 class_="lvm-cycle",
             )
         )
+        if point.leadership is None and point.management is None:
+            body.append(
+                _text(
+                    x,
+                    _ty(50) + 5,
+                    "–",
+                    text_anchor="middle",
+                    fill=REFERENCE_COLOUR,
+                    class_="lvm-hidden",
+                    tooltip="Not shown",
+                )
+            )
     legend, _ = _legend(
         [
             (_trend_marker(LEADERSHIP, 0, 0), "Leadership"),
@@ -783,10 +832,10 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
             body.append(
                 _text(
                     x,
-                    y - 11 if above else y + 22,
+                    y - 11 if above else y + 23,
                     _fmt(value),
                     text_anchor="middle",
-                    font_size=13,
+                    font_size=14,
                     font_weight="bold",
                     fill=AXIS_DARK[axis],
                     class_=f"lvm-value lvm-value-{axis}",
@@ -802,7 +851,7 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
         id_prefix=id_prefix,
         kind="trend",
         width=T_WIDTH,
-        height=T_BOTTOM + 60,
+        height=T_BOTTOM + 44 + label_room - T_LABEL_FONT + 12,
         title=title,
         desc="Scores out of 100 by cycle. " + "; ".join(descs) + ".",
         body=body,

@@ -1,28 +1,142 @@
-"""Team dashboards for managers and the organisation overview for staff."""
+"""Team dashboards for managers and the organisation overview for staff.
+
+Access goes through ``_get_team_for_manager``: anyone who does not manage the team gets
+404, whatever id they put in the URL. Every figure comes from ``dashboards``, which
+withholds all of them below the cycle's minimum group size.
+"""
+
+import csv
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
-from . import queries
+from . import charts, dashboards
+from .forms import csv_safe
+from .models import Team
+
+SPREAD_LABEL = "Spread (± 1 standard deviation)"
 
 
+def _get_team_for_manager(request: HttpRequest, pk: int) -> Team:
+    """The team if the user manages it (staff: any team); 404 for everyone else."""
+    team = dashboards.team_for_manager(user=request.user, team_pk=pk)
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def _cycle_pk(request: HttpRequest) -> int | None:
+    raw = request.GET.get("cycle", "")
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404("No such cycle.") from None
+
+
+def _bars(dimensions, *, with_reference: bool) -> list[charts.DimensionBar]:
+    return [
+        charts.DimensionBar(
+            label=d.name,
+            axis=d.axis,
+            score=d.mean,
+            reference=d.org_mean if with_reference else None,
+            spread_low=d.spread_low,
+            spread_high=d.spread_high,
+        )
+        for d in dimensions
+    ]
+
+
+def _grid(cells, bins: int) -> list[list[int]]:
+    grid = [[0] * bins for _ in range(bins)]
+    for cell in cells:
+        grid[cell.leadership_bin][cell.management_bin] = cell.count
+    return grid
+
+
+@never_cache
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
-    page = queries.home_page(user=request.user)
+    """The teams the user manages (staff: every team), with the latest cycle's status."""
+    page = dashboards.team_list(user=request.user)
     return render(request, "assessments/team_list.html", {"page": page, "nav_section": "teams"})
 
 
+@never_cache
 @login_required
 def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
-    raise Http404
+    """A team's aggregated figures for one cycle (``?cycle=<pk>``, the latest by default)."""
+    team = _get_team_for_manager(request, team_pk)
+    page = dashboards.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
+    if page is None:
+        raise Http404("No such cycle.")
+    context = {"page": page, "nav_section": "teams"}
+    figures = page.figures
+    if figures is not None:
+        context["dimension_chart"] = charts.dimension_bars(
+            _bars(figures.dimensions, with_reference=figures.org_axes is not None),
+            title=f"{page.team_name}: average per dimension (0–100)",
+            id_prefix="team-dims",
+            reference_label="Organisation average",
+            spread_label=SPREAD_LABEL,
+        )
+        context["quadrant_chart"] = charts.quadrant_histogram(
+            _grid(figures.quadrant, figures.bins),
+            id_prefix="team-quad",
+            title=f"How {page.team_name} spreads between leadership and management",
+            bins=figures.bins,
+        )
+        context["trend_chart"] = charts.trend_lines(
+            [
+                charts.TrendPoint(label=p.cycle_name, leadership=p.leadership, management=p.management)
+                for p in figures.trend
+            ],
+            id_prefix="team-trend",
+            title=f"{page.team_name}: average scores across cycles",
+        )
+    return render(request, "assessments/team_dashboard.html", context)
 
 
+@never_cache
 @login_required
 def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
-    raise Http404
+    """The aggregates of the dashboard as CSV; below the minimum group size only n of k."""
+    team = _get_team_for_manager(request, team_pk)
+    page = dashboards.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
+    if page is None:
+        raise Http404("No such cycle.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    suffix = f"-cycle-{page.cycle.pk}" if page.cycle else ""
+    response["Content-Disposition"] = f'attachment; filename="lvm-team-{team.pk}{suffix}.csv"'
+    csv.writer(response).writerows(csv_safe(row) for row in dashboards.team_export_rows(page))
+    return response
 
 
+@never_cache
 @login_required
 def organisation_overview(request: HttpRequest) -> HttpResponse:
-    raise Http404
+    """Staff only: the organisation's figures for a cycle and one line per team."""
+    if not request.user.is_staff:
+        raise Http404("No such page.")
+    page = dashboards.organisation_overview(cycle_pk=_cycle_pk(request))
+    if page is None:
+        raise Http404("No such cycle.")
+    context = {"page": page, "nav_section": "teams"}
+    if page.org is not None and page.org.axes is not None:
+        context["dimension_chart"] = charts.dimension_bars(
+            _bars(page.org.dimensions, with_reference=False),
+            title="Organisation: average per dimension (0–100)",
+            id_prefix="org-dims",
+            spread_label=SPREAD_LABEL,
+        )
+        context["quadrant_chart"] = charts.quadrant_histogram(
+            _grid(page.quadrant, page.bins),
+            id_prefix="org-quad",
+            title="How the organisation spreads between leadership and management",
+            bins=page.bins,
+        )
+    return render(request, "assessments/organisation_overview.html", context)

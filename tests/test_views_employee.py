@@ -9,7 +9,7 @@ from django.urls import reverse
 from assessments import scoring, services
 from assessments.models import Answer, Response
 
-from .conftest import all_answers, make_cycle, make_questionnaire
+from .conftest import all_answers, make_cycle, make_questionnaire, make_user
 
 
 def edit_url(cycle, page=None):
@@ -229,6 +229,16 @@ def test_page_queries_do_not_grow_with_the_number_of_questions(client, alice):
     for c in (small, big):
         services.save_draft(user=alice, cycle=c, answers=dict(list(all_answers(c).items())[:2]))
     assert _count_queries(client, edit_url(small)) == _count_queries(client, edit_url(big))
-    for c in (small, big):
-        services.submit_response(user=alice, cycle=c, answers=all_answers(c))
-    assert _count_queries(client, result_url(small)) == _count_queries(client, result_url(big))
+
+
+def test_results_queries_do_not_grow_with_the_number_of_questions(client):
+    counts = []
+    for name, per_dimension, dimensions in (("S", 2, 1), ("B", 10, 5)):
+        user = make_user(f"user-{name}")
+        cycle = make_cycle(
+            make_questionnaire(per_dimension=per_dimension, dimensions=dimensions, name=name)
+        )
+        services.submit_response(user=user, cycle=cycle, answers=all_answers(cycle))
+        client.force_login(user)
+        counts.append(_count_queries(client, result_url(cycle)))
+    assert counts[0] == counts[1]

@@ -70,8 +70,9 @@ class Command(BaseCommand):
             "\nDemo logins (password for all: " + DEMO_PASSWORD + ")\n"
             "  admin  - HR administrator: Django admin at /admin/ and every team\n"
             "  maria  - manager of Platform Engineering (team dashboard)\n"
-            "  arjun  - employee in Platform Engineering (take the assessment)\n"
-            "  hugo   - employee with an assessment in progress\n"
+            "  jonas  - employee who has not started the current assessment\n"
+            "  hugo   - employee with the current assessment in progress\n"
+            "  arjun  - employee who has submitted both rounds (results and trend)\n"
         )
 
     def _seed(self) -> int:

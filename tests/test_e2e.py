@@ -1,0 +1,133 @@
+"""End to end in a real headless Chromium: an employee's whole journey."""
+
+import os
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from assessments.management.commands.seed_demo import DEMO_PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+
+if not shutil.which(CHROMIUM) and not os.environ.get("LVM_REQUIRE_BROWSER"):
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the test itself are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=StringIO())
+
+
+def _open(browser, *, width=1280, height=900):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if msg.type in {"error", "warning"} else None,
+    )
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return context, page, problems
+
+
+def _log_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def _answer_visible_items(page, label="Agree"):
+    for fieldset in page.locator("fieldset.likert-item").all():
+        fieldset.get_by_text(label, exact=True).click()
+
+
+def test_employee_answers_leaves_comes_back_submits_and_sees_results(browser, live_server, demo):
+    base = live_server.url
+    context, page, problems = _open(browser)
+    _log_in(page, base, "jonas")
+    page.get_by_role("link", name="Start").click()
+
+    # Part of the questionnaire, then leave.
+    _answer_visible_items(page, "Agree")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**?page=2")
+    page.locator("fieldset.likert-item").first.get_by_text("Disagree", exact=True).click()
+    page.get_by_role("button", name="Save for later").click()
+    page.get_by_role("alert").filter(has_text="Your answers are saved").wait_for()
+    page.get_by_role("button", name="Jonas").click()
+    page.get_by_role("button", name="Log out").click()
+    context.close()
+
+    # Come back on another browser: everything given so far is there.
+    context, page, problems2 = _open(browser)
+    _log_in(page, base, "jonas")
+    assert page.get_by_text("In progress: 9 of 40 answered").is_visible()
+    page.get_by_role("link", name="Continue").click()
+    first_item = page.locator("fieldset.likert-item").first
+    assert first_item.get_by_role("radio", name="Agree", exact=True).is_checked()
+
+    # Finish every page and submit.
+    while page.get_by_role("button", name="Save and continue").count():
+        _answer_visible_items(page, "Agree")
+        page.get_by_role("button", name="Save and continue").click()
+    _answer_visible_items(page, "Strongly agree")
+    page.get_by_role("button", name="Submit my answers").click()
+
+    page.wait_for_url("**/result/")
+    assert page.get_by_role("heading", name="Your result: Autumn 2026").is_visible()
+    assert page.locator("svg[role=img]").count() >= 2
+    assert page.locator("svg[role=img]").first.is_visible()
+    assert page.get_by_text("Thank you: your answers are submitted.").is_visible()
+    # The strict Content-Security-Policy blocked nothing the pages need.
+    assert not [p for p in problems + problems2 if "Content Security Policy" in p]
+    context.close()
+
+
+def test_questionnaire_fits_a_phone_and_works_with_the_keyboard(browser, live_server, demo):
+    base = live_server.url
+    context, page, problems = _open(browser, width=375, height=740)
+    _log_in(page, base, "sven")
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Start").click()
+    # No sideways scrolling on a 375-px phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # Keyboard only: focus the first option, move with the arrow keys, save with Enter.
+    first = page.locator("fieldset.likert-item").first
+    first.get_by_role("radio").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert first.get_by_role("radio").nth(2).is_checked()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**?page=2")
+    assert not [p for p in problems if "Content Security Policy" in p]
+    context.close()
