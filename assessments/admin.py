@@ -1,10 +1,13 @@
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 
+from . import services
 from .models import (
     Answer,
     Cycle,
@@ -279,3 +282,32 @@ class ResponseAdmin(admin.ModelAdmin):
                 ]
             )
         return response
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["team", "role"]
+
+
+@admin.register(User)
+class LvmUserAdmin(UserAdmin):
+    inlines = [UserMembershipInline]
+    actions = ["erase_responses"]
+
+    @admin.action(
+        description="Erase the selected people's assessment responses (answers and scores)",
+        permissions=["delete"],
+    )
+    def erase_responses(self, request, queryset):
+        erased = sum(services.delete_responses_of(user=user) for user in queryset)
+        self.message_user(
+            request,
+            f"Erased {erased} response{'s' if erased != 1 else ''} of {queryset.count()} "
+            "people. Team figures now leave them out.",
+            messages.SUCCESS,
+        )

@@ -154,6 +154,14 @@ class QuestionnairePage:
     def pages(self) -> range:
         return range(1, self.page_count + 1)
 
+    @property
+    def missing_by_page(self) -> list[tuple[int, int]]:
+        """(page, unanswered count) for each page with gaps."""
+        counts: dict[int, int] = {}
+        for item in self.missing:
+            counts[item.page] = counts.get(item.page, 0) + 1
+        return sorted(counts.items())
+
 
 def questionnaire_page(
     *,

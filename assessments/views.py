@@ -1,7 +1,6 @@
 """Thin views: check access, call a query or a service, render one dataclass."""
 
 import csv
-import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import charts, queries, services
@@ -17,9 +17,8 @@ from .forms import csv_safe, parse_answers
 from .models import Cycle
 from .services import InvalidAnswers
 
-logger = logging.getLogger("lvm.security")
 
-
+@never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     page = queries.home_page(user=request.user)
@@ -68,6 +67,7 @@ def _page_number(raw: str | None) -> int:
 PENDING_KEY = "lvm_pending_answers"
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """Answer a cycle's questionnaire, a few dimensions per page; save, resume, submit."""
@@ -123,9 +123,6 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                 )
             services.save_draft(user=request.user, cycle=cycle, answers=answers)
         except services.InvalidAnswers as exc:
-            logger.warning(
-                "refused tampered answers from user %s on cycle %s", request.user.pk, cycle.pk
-            )
             return _error(request, 400, "Answers not accepted", str(exc))
         except services.AlreadySubmitted as exc:
             messages.info(request, str(exc))
@@ -156,6 +153,7 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     return render(request, "assessments/response_form.html", {"page": data, "nav_section": "home"})
 
 
+@never_cache
 @login_required
 def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own result for one cycle; anyone else's answers 404."""
@@ -185,6 +183,7 @@ def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     return render(request, "assessments/result_detail.html", context)
 
 
+@never_cache
 @login_required
 def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own answers and scores for one cycle, as CSV."""

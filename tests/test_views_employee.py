@@ -231,7 +231,7 @@ def test_page_queries_do_not_grow_with_the_number_of_questions(client, alice):
     assert _count_queries(client, edit_url(small)) == _count_queries(client, edit_url(big))
 
 
-def test_results_queries_do_not_grow_with_the_number_of_questions(client):
+def test_results_queries_do_not_grow_with_the_number_of_questions(client, db):
     counts = []
     for name, per_dimension, dimensions in (("S", 2, 1), ("B", 10, 5)):
         user = make_user(f"user-{name}")
@@ -242,3 +242,11 @@ def test_results_queries_do_not_grow_with_the_number_of_questions(client):
         client.force_login(user)
         counts.append(_count_queries(client, result_url(cycle)))
     assert counts[0] == counts[1]
+
+
+def test_many_missing_items_are_summarised_per_page(client, alice):
+    cycle = make_cycle(make_questionnaire(per_dimension=3, dimensions=2, name="Long"))
+    client.force_login(alice)
+    html = post_answers(client, cycle, {}, action="submit", page=2).content.decode()
+    assert "12 statements still need an answer" in html
+    assert "Page 1</a>: 6 unanswered" in html and "Page 2</a>: 6 unanswered" in html

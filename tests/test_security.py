@@ -1,0 +1,120 @@
+"""Production hardening: headers, log-in throttling, logging, escaping, personal data."""
+
+import csv
+import io
+import logging
+
+import pytest
+from django.urls import reverse
+
+from assessments import services
+from assessments.models import Answer, DimensionScore, Response
+
+from .conftest import all_answers
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def submitted(alice, cycle):
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    return cycle
+
+
+@pytest.mark.parametrize("name", ["result-detail", "result-export", "response-edit"])
+def test_personal_pages_are_never_cached(client, alice, submitted, name):
+    client.force_login(alice)
+    response = client.get(reverse(f"assessments:{name}", args=[submitted.pk]))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_every_page_sends_a_strict_content_security_policy(client, alice, cycle):
+    client.force_login(alice)
+    policy = client.get(reverse("assessments:home"))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def _login(client, username, password, ip):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def test_repeated_wrong_passwords_pause_that_address_only(client, alice, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(2):
+        assert _login(client, "alice", "wrong", "10.0.0.66").status_code == 200
+    assert _login(client, "alice", "wrong", "10.0.0.66").status_code == 429
+    locked = _login(client, "alice", "pw-alice", "10.0.0.66")
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    # A stranger's guesses do not lock Alice out from her own desk.
+    assert _login(client, "alice", "pw-alice", "10.0.0.7").status_code == 302
+
+
+def test_failed_logins_are_logged(client, alice, caplog):
+    with caplog.at_level(logging.WARNING, logger="lvm.security"):
+        _login(client, "alice", "wrong", "10.0.0.8")
+    assert "failed login for username='alice'" in caplog.text
+
+
+def test_refused_requests_are_logged(client, alice, charlie, submitted, caplog):
+    client.force_login(charlie)
+    with caplog.at_level(logging.INFO, logger="lvm.security"):
+        client.get(reverse("assessments:result-detail", args=[submitted.pk]))
+    assert "refused GET" in caplog.text and "user=charlie" in caplog.text
+
+
+def _make_hostile(cycle, team):
+    question = cycle.questionnaire.questions.order_by("order").first()
+    question.text = HOSTILE
+    question.save()
+    dimension = question.dimension
+    dimension.name = HOSTILE
+    dimension.description = HOSTILE
+    dimension.development_tip = HOSTILE
+    dimension.save()
+    team.name = HOSTILE
+    team.save()
+
+
+def _assert_escaped(html):
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_hostile_admin_text_is_shown_as_text_on_employee_pages(client, alice, alpha, cycle):
+    _make_hostile(cycle, alpha)
+    client.force_login(alice)
+    _assert_escaped(
+        client.get(reverse("assessments:response-edit", args=[cycle.pk])).content.decode()
+    )
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle, 1))
+    _assert_escaped(
+        client.get(reverse("assessments:result-detail", args=[cycle.pk])).content.decode()
+    )
+
+
+def test_hostile_text_is_inert_in_the_personal_csv(client, alice, cycle):
+    question = cycle.questionnaire.questions.first()
+    question.text = '=HYPERLINK("http://evil.example","click")'
+    question.save()
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    client.force_login(alice)
+    body = client.get(reverse("assessments:result-export", args=[cycle.pk])).content.decode()
+    cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+    assert '\'=HYPERLINK("http://evil.example","click")' in cells
+    assert not any(cell.startswith("=") for cell in cells)
+
+
+def test_admin_can_erase_a_persons_responses(client, staff, alice, submitted):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "erase_responses", "_selected_action": [alice.pk]},
+        follow=True,
+    )
+    assert "Erased 1 response" in response.content.decode()
+    assert not Response.objects.filter(respondent=alice).exists()
+    assert not Answer.objects.exists() and not DimensionScore.objects.exists()
