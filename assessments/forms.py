@@ -1,13 +1,4 @@
-from django.contrib.auth.forms import PasswordResetForm
-
 from .services import InvalidAnswers
-
-
-class StyledPasswordResetForm(PasswordResetForm):
-    """Django's reset form; kept as our own class so the e-mail wording is ours."""
-
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
 
 
 def parse_answers(data) -> dict[int, int]:

@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assessments.forms import StyledPasswordResetForm
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=StyledPasswordResetForm),
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,0 +1,115 @@
+"""Every URL of the app, requested as every role, gives the expected answer.
+
+A new named URL without a row here makes ``test_every_url_has_a_row`` fail. The admin
+site's own URLs are Django's and are covered in test_admin.py.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from assessments import services
+
+from .conftest import all_answers
+
+LOGIN = "login"  # a redirect to the login page
+ROLES = ["anonymous", "employee", "other_member", "manager", "other_manager", "staff"]
+
+
+def _all(outcome):
+    return dict.fromkeys(ROLES, outcome)
+
+
+def _signed_in(outcome):
+    return {**_all(outcome), "anonymous": LOGIN}
+
+
+def _only(allowed, *, others=404):
+    return {**_signed_in(others), **dict.fromkeys(allowed, 200)}
+
+
+def _reset_args(world):
+    user = world["employee"]
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": "set-password"}
+
+
+# name -> (arguments from the world, method, expected outcome per role)
+MATRIX = {
+    "assessments:home": (None, "get", _signed_in(200)),
+    # The employee has submitted: the questionnaire sends them to their result.
+    "assessments:response-edit": (
+        lambda w: [w["cycle"].pk],
+        "get",
+        {**_signed_in(200), "employee": 302},
+    ),
+    # The employee's own result: everyone else gets 404.
+    "assessments:result-detail": (lambda w: [w["cycle"].pk], "get", _only(["employee"])),
+    "assessments:result-export": (lambda w: [w["cycle"].pk], "get", _only(["employee"])),
+    "assessments:team-list": (None, "get", _signed_in(200)),
+    # Alpha: managed by "manager"; "other_manager" manages Beta.
+    "assessments:team-dashboard": (
+        lambda w: [w["team"].pk],
+        "get",
+        _only(["manager", "staff"]),
+    ),
+    "assessments:team-export": (lambda w: [w["team"].pk], "get", _only(["manager", "staff"])),
+    "assessments:organisation-overview": (None, "get", _only(["staff"])),
+    "login": (None, "get", _all(200)),
+    "logout": (None, "post", _all(302)),
+    "password_change": (None, "get", _signed_in(200)),
+    "password_change_done": (None, "get", _signed_in(200)),
+    "password_reset": (None, "get", _all(200)),
+    "password_reset_done": (None, "get", _all(200)),
+    "password_reset_confirm": (_reset_args, "get", _all(200)),
+    "password_reset_complete": (None, "get", _all(200)),
+}
+
+
+def _named_urls(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _named_urls(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name
+
+
+def test_every_url_has_a_row():
+    names = set(_named_urls(get_resolver().url_patterns))
+    assert names - set(MATRIX) == set(), "add these URLs to the access matrix"
+    assert set(MATRIX) - names == set(), "these rows name URLs that no longer exist"
+
+
+@pytest.fixture
+def world(alice, bob, charlie, dora, staff, alpha, cycle):
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    return {
+        "anonymous": None,
+        "employee": alice,
+        "other_member": charlie,
+        "manager": bob,
+        "other_manager": dora,
+        "staff": staff,
+        "team": alpha,
+        "cycle": cycle,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("role", ROLES)
+def test_access(client, world, name, role):
+    args_of, method, expected = MATRIX[name]
+    args = args_of(world) if args_of else None
+    url = reverse(name, kwargs=args) if isinstance(args, dict) else reverse(name, args=args)
+    if world[role] is not None:
+        client.force_login(world[role])
+    response = getattr(client, method)(url)
+    outcome = expected[role]
+    if outcome == LOGIN:
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
+    else:
+        assert response.status_code == outcome, f"{role} on {url}"

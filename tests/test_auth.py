@@ -1,0 +1,51 @@
+"""Log in, log out, change and reset a password: Django's views in LVM's pages."""
+
+from django.core import mail
+from django.urls import reverse
+
+
+def test_login_with_the_right_password_lands_on_my_assessments(client, alice):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "pw-alice"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("assessments:home")
+    assert "Hello, Alice" in response.content.decode()
+
+
+def test_wrong_password_says_so_and_keeps_the_username(client, alice):
+    html = client.post(
+        reverse("login"), {"username": "alice", "password": "nope"}
+    ).content.decode()
+    assert "Please enter a correct username and password" in html
+    assert 'value="alice"' in html
+
+
+def test_logout_ends_the_session(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("logout"), follow=True)
+    assert "You are logged out" in response.content.decode()
+    assert client.get(reverse("assessments:home")).status_code == 302
+
+
+def test_password_reset_sends_our_email(client, alice):
+    client.post(reverse("password_reset"), {"email": "alice@example.com"})
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == "Reset your LVM password"
+    assert "/accounts/reset/" in message.body and '"alice"' in message.body
+
+
+def test_password_change_keeps_the_person_logged_in(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "pw-alice",
+            "new_password1": "a-much-longer-passphrase-2026",
+            "new_password2": "a-much-longer-passphrase-2026",
+        },
+        follow=True,
+    )
+    assert "Your password has been changed" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password("a-much-longer-passphrase-2026")
