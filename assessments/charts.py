@@ -702,6 +702,7 @@ T_WIDTH = 600
 T_LEFT = 44
 T_RIGHT = 584
 T_LABEL_FONT = 14
+T_LABEL_MIN = 12  # characters a cut cycle name keeps before names are slanted instead
 T_LABEL_MAX = 18  # characters of a slanted cycle name
 T_TOP = 56
 T_BOTTOM = 276
@@ -737,17 +738,18 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
     longest = max(len(point.label) for point in points)
     pad = T_PAD
     slot = (T_RIGHT - T_LEFT - 2 * pad) / (n - 1) if n > 1 else T_RIGHT - T_LEFT
-    # Cycle names that do not fit side by side are slanted rather than cut to a stub; the
-    # first point moves right so its name, which hangs down to the left, stays inside.
-    slant = longest * char > slot - 8
+    fits = int((slot - 8) / char)
+    # Names are cut to fit side by side while that leaves a readable stub; past that they are
+    # slanted, and the first point moves right so its name (hanging down-left) stays inside.
+    slant = fits < min(longest, T_LABEL_MIN)
     if slant:
         longest = min(longest, T_LABEL_MAX)
-        pad = min(max(T_PAD, longest * char * SLANT_COS - T_LEFT + 6), 120)
+        pad = min(max(T_PAD, longest * char * SLANT_COS - T_LEFT + 4), 120)
         slot = (T_RIGHT - T_LEFT - 2 * pad) / (n - 1) if n > 1 else T_RIGHT - T_LEFT
         max_chars = T_LABEL_MAX
         label_room = longest * char * SLANT_SIN + T_LABEL_FONT
     else:
-        max_chars = longest
+        max_chars = fits
         label_room = T_LABEL_FONT
     xs = [(T_LEFT + T_RIGHT) / 2] if n == 1 else [T_LEFT + pad + i * slot for i in range(n)]
 
@@ -780,8 +782,9 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
                 _text(
                     x,
                     _ty(50) + 5,
-                    "–",
+                    "not shown" if slot >= _text_width("not shown", 13) + 8 else "–",
                     text_anchor="middle",
+                    font_size=13,
                     fill=REFERENCE_COLOUR,
                     class_="lvm-hidden",
                     tooltip="Not shown",
