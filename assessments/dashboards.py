@@ -48,11 +48,6 @@ ORG_CACHE_SECONDS = 300
 ORG_CACHE_SECONDS_CLOSED = 3600
 
 
-def min_group_size(cycle: Cycle) -> int:
-    """The cycle's k, never below the site-wide floor."""
-    return max(cycle.min_group_size, settings.LVM_MIN_GROUP_SIZE_FLOOR)
-
-
 # --- small value types ----------------------------------------------------------------------
 
 
@@ -310,7 +305,11 @@ def _quadrant(responses) -> tuple[QuadrantCell, ...]:
 def _dimension_figures(scores, *, k: int) -> tuple[DimensionFigure, ...]:
     rows = (
         scores.values(
-            "dimension_id", "dimension__code", "dimension__name", "dimension__axis", "dimension__order"
+            "dimension_id",
+            "dimension__code",
+            "dimension__name",
+            "dimension__axis",
+            "dimension__order",
         )
         .annotate(mean=Avg("score"), sd=StdDev("score"), n=Count("pk"))
         .order_by("dimension__order", "dimension_id")
@@ -341,6 +340,7 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
 
 
 def _floor() -> int:
+    """The smallest k the site allows, whatever a cycle says."""
     return settings.LVM_MIN_GROUP_SIZE_FLOOR
 
 
@@ -355,9 +355,19 @@ def _pick(cycles: tuple[CycleRef, ...], cycle_pk: int | None) -> CycleRef | None
 
 
 def _team_members(team_pk: int, prefix: str = "") -> Q:
-    """Responses of the team's members (a subquery, so no join multiplies rows)."""
-    members = Membership.objects.filter(team_id=team_pk, role=MEMBER).values("user_id")
-    return Q(**{prefix + "respondent_id__in": members})
+    """Responses of the team's members.
+
+    A join, not ``respondent_id IN (subquery)``: PostgreSQL then walks from the team's
+    memberships into the responses by their respondent index (a nested loop over the
+    team) instead of hashing every response of the cycle (docs/benchmarks.md). A person
+    is in a team at most once, so the join never counts anyone twice.
+    """
+    return Q(
+        **{
+            prefix + "respondent__memberships__team_id": team_pk,
+            prefix + "respondent__memberships__role": MEMBER,
+        }
+    )
 
 
 # --- teams a person may look at -------------------------------------------------------------
@@ -385,24 +395,17 @@ def team_for_manager(*, user: AbstractBaseUser, team_pk: int) -> Team | None:
 def team_list(*, user: AbstractBaseUser) -> TeamList:
     """The person's teams with their size and, for the latest cycle, n of k or the figures."""
     teams = list(visible_teams(user=user).order_by("name"))
-    cycle = Cycle.objects.started().order_by("-opens_at", "-pk").first()
+    cycle = _pick(_cycle_refs(), None)
     if cycle is None:
         rows = tuple(
             TeamRow(team_pk=t.pk, team_name=t.name, members=t.member_count, submitted=0, k=None)
             for t in teams
         )
         return TeamList(cycle=None, teams=rows)
-    ref = CycleRef(
-        pk=cycle.pk,
-        name=cycle.name,
-        opens_at=cycle.opens_at,
-        closes_at=cycle.closes_at,
-        k=min_group_size(cycle),
-    )
-    per_team = _per_team(ref, team_ids=None if user.is_staff else [t.pk for t in teams])
+    per_team = _per_team(cycle, team_ids=None if user.is_staff else [t.pk for t in teams])
     return TeamList(
-        cycle=ref,
-        teams=tuple(_team_row(ref, t.pk, t.name, t.member_count, per_team) for t in teams),
+        cycle=cycle,
+        teams=tuple(_team_row(cycle, t.pk, t.name, t.member_count, per_team) for t in teams),
     )
 
 
@@ -468,8 +471,8 @@ def organisation_figures(*, cycle: CycleRef) -> OrgFigures:
 
 
 def forget_organisation_figures(*, cycle_pk: int) -> None:
-    """Drop the cached organisation figures of a cycle (e.g. after erasing responses)."""
-    cache.delete(_org_cache_key(cycle_pk))
+    """Drop a cycle's cached organisation figures and overview (e.g. after erasing data)."""
+    cache.delete_many([_org_cache_key(cycle_pk), _overview_cache_key(cycle_pk)])
 
 
 def _overview_cache_key(cycle_pk: int) -> str:
@@ -590,7 +593,9 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     if n < cycle.k:
         return TeamDashboard(**base, figures=None)
 
-    responses = Response.objects.filter(_team_members(team.pk), cycle_id=cycle.pk, status=SUBMITTED)
+    responses = Response.objects.filter(
+        _team_members(team.pk), cycle_id=cycle.pk, status=SUBMITTED
+    )
     dimensions = _dimension_figures(
         DimensionScore.objects.filter(
             _team_members(team.pk, "response__"),

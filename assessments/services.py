@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import scoring
+from .dashboards import forget_organisation_figures
 from .models import Answer, Cycle, DimensionScore, Question, Response
 
 
@@ -103,11 +105,20 @@ def _check_writable(response: Response, cycle: Cycle) -> None:
 
 
 @transaction.atomic
-def save_draft(*, user: AbstractBaseUser, cycle: Cycle, answers: Mapping[int, int]) -> Response:
-    """Keep the given answers on the person's draft response."""
+def save_draft(
+    *,
+    user: AbstractBaseUser,
+    cycle: Cycle,
+    answers: Mapping[int, int],
+    questions: list[Question] | None = None,
+) -> Response:
+    """Keep the given answers on the person's draft response.
+
+    ``questions`` is the cycle's question list when the caller has it already.
+    """
     if not cycle.is_open():
         raise CycleClosed(_closed_message(cycle))
-    questions = cycle_questions(cycle)
+    questions = cycle_questions(cycle) if questions is None else questions
     clean = _validate(answers, questions=questions, cycle=cycle)
     response = _locked_response(user=user, cycle=cycle)
     _check_writable(response, cycle)
@@ -118,7 +129,11 @@ def save_draft(*, user: AbstractBaseUser, cycle: Cycle, answers: Mapping[int, in
 
 @transaction.atomic
 def submit_response(
-    *, user: AbstractBaseUser, cycle: Cycle, answers: Mapping[int, int]
+    *,
+    user: AbstractBaseUser,
+    cycle: Cycle,
+    answers: Mapping[int, int],
+    questions: list[Question] | None = None,
 ) -> SubmitOutcome:
     """Keep the given answers and, if every question is answered, score and lock them.
 
@@ -126,13 +141,16 @@ def submit_response(
     """
     if not cycle.is_open():
         raise CycleClosed(_closed_message(cycle))
-    questions = cycle_questions(cycle)
+    questions = cycle_questions(cycle) if questions is None else questions
     clean = _validate(answers, questions=questions, cycle=cycle)
     response = _locked_response(user=user, cycle=cycle)
     _check_writable(response, cycle)
     _store_answers(response, clean)
 
-    given = dict(response.answers.values_list("question_id", "value"))
+    if len(clean) == len(questions):
+        given = clean  # the form carried every answer: no need to read them back
+    else:
+        given = dict(response.answers.values_list("question_id", "value"))
     missing = [q for q in questions if q.pk not in given]
     if missing:
         Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
@@ -192,9 +210,20 @@ def lock_with_scores(
 
 
 @transaction.atomic
-def delete_responses_of(*, user: AbstractBaseUser) -> int:
-    """Erase every response of a person (answers and scores cascade); returns how many."""
-    responses = Response.objects.filter(respondent=user)
+def delete_responses(responses: QuerySet[Response]) -> int:
+    """Erase responses (answers and scores cascade); returns how many.
+
+    The organisation figures cached for their cycles are dropped once the deletion is
+    committed, so no page shows figures that still include the erased people.
+    """
+    cycle_ids = set(responses.values_list("cycle_id", flat=True))
     count = responses.count()
     responses.delete()
+    for cycle_pk in cycle_ids:
+        transaction.on_commit(lambda pk=cycle_pk: forget_organisation_figures(cycle_pk=pk))
     return count
+
+
+def delete_responses_of(*, user: AbstractBaseUser) -> int:
+    """Erase every response of a person; returns how many."""
+    return delete_responses(Response.objects.filter(respondent=user))

@@ -92,7 +92,9 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
         )
         context["trend_chart"] = charts.trend_lines(
             [
-                charts.TrendPoint(label=p.cycle_name, leadership=p.leadership, management=p.management)
+                charts.TrendPoint(
+                    label=p.cycle_name, leadership=p.leadership, management=p.management
+                )
                 for p in figures.trend
             ],
             id_prefix="team-trend",

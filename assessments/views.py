@@ -104,7 +104,9 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
             answers = parse_answers(request.POST)
             action = request.POST.get("action", "save")
             if action == "submit":
-                outcome = services.submit_response(user=request.user, cycle=cycle, answers=answers)
+                outcome = services.submit_response(
+                    user=request.user, cycle=cycle, answers=answers, questions=questions
+                )
                 if outcome.submitted:
                     messages.success(request, "Thank you: your answers are submitted.")
                     return redirect("assessments:result-detail", cycle.pk)
@@ -121,7 +123,9 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                     {"page": data, "nav_section": "home"},
                     status=200,
                 )
-            services.save_draft(user=request.user, cycle=cycle, answers=answers)
+            services.save_draft(
+                user=request.user, cycle=cycle, answers=answers, questions=questions
+            )
         except services.InvalidAnswers as exc:
             return _error(request, 400, "Answers not accepted", str(exc))
         except services.AlreadySubmitted as exc:

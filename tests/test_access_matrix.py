@@ -56,7 +56,7 @@ MATRIX = {
     "assessments:team-export": (lambda w: [w["team"].pk], "get", _only(["manager", "staff"])),
     "assessments:organisation-overview": (None, "get", _only(["staff"])),
     "login": (None, "get", _all(200)),
-    "logout": (None, "post", _all(302)),
+    "logout": (None, "post", _all(200)),  # the "You are logged out" page
     "password_change": (None, "get", _signed_in(200)),
     "password_change_done": (None, "get", _signed_in(200)),
     "password_reset": (None, "get", _all(200)),

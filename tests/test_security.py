@@ -118,3 +118,33 @@ def test_admin_can_erase_a_persons_responses(client, staff, alice, submitted):
     assert "Erased 1 response" in response.content.decode()
     assert not Response.objects.filter(respondent=alice).exists()
     assert not Answer.objects.exists() and not DimensionScore.objects.exists()
+
+
+def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(
+    alpha, cycle, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    from assessments import dashboards
+    from assessments.models import Membership
+
+    from .conftest import make_user
+
+    people = [make_user(f"m{i}") for i in range(6)]
+    for i, person in enumerate(people):
+        Membership.objects.create(user=person, team=alpha, role="member")
+        services.submit_response(user=person, cycle=cycle, answers=all_answers(cycle, 1 + i % 5))
+    before = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)
+    org_before = dashboards.organisation_figures(cycle=before.cycle)  # now cached
+    assert before.submitted == 6 and org_before.submitted == 6
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_responses_of(user=get_user_model().objects.get(username="m0"))
+
+    after = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)
+    org_after = dashboards.organisation_figures(cycle=after.cycle)
+    assert after.submitted == 5 and org_after.submitted == 5
+    assert after.figures is not None
+    remaining = Response.objects.filter(respondent__in=people[1:])
+    expected = sum(r.leadership_score for r in remaining) / 5
+    assert after.figures.axes.leadership == pytest.approx(expected)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.models import Dimension, Membership, Team
+from assessments.models import Dimension, Team
 
 from .conftest import make_cycle
 from .test_dashboards import TEAM_LEVELS, add_members, start_draft, submit_levels
@@ -207,10 +207,10 @@ def test_hostile_names_are_escaped(client, bob, team_with, cycle):
 
 def test_csv_neutralises_formulas(client, bob, team_with):
     team = team_with(5)
-    Team.objects.filter(pk=team.pk).update(name="=HYPERLINK(\"http://x\")")
+    Team.objects.filter(pk=team.pk).update(name='=HYPERLINK("http://x")')
     Dimension.objects.filter(code="lead0").update(name="@SUM(A1)")
     rows = rows_of(login(client, bob).get(export_url(team)))
-    assert ["about", "team", "'=HYPERLINK(\"http://x\")", ""] in rows
+    assert ["about", "team", '\'=HYPERLINK("http://x")', ""] in rows
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
     assert any(r[1] == "'@SUM(A1) (leadership)" for r in rows)
 
@@ -261,7 +261,9 @@ def test_staff_team_list_links_to_the_overview(client, staff, alpha, beta, cycle
     assert reverse("assessments:organisation-overview") in html
 
 
-def test_organisation_overview_shows_teams_above_k_and_n_of_k_below(client, staff, team_with, beta, cycle):
+def test_organisation_overview_shows_teams_above_k_and_n_of_k_below(
+    client, staff, team_with, beta, cycle
+):
     team_with(5)
     add_members(beta, 1, "b")
     html = login(client, staff).get(reverse("assessments:organisation-overview")).content.decode()
