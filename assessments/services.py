@@ -66,17 +66,33 @@ def _validate(
 
 
 def _locked_response(*, user: AbstractBaseUser, cycle: Cycle) -> Response:
-    """The person's response for the cycle, created if needed, locked until commit."""
-    locked = Response.objects.select_for_update().filter(cycle=cycle, respondent=user)
-    response = locked.first()
-    if response is None:
-        # ON CONFLICT DO NOTHING: a concurrent request may be creating the same row.
-        Response.objects.bulk_create(
-            [Response(cycle=cycle, respondent=user)], ignore_conflicts=True
-        )
-        response = locked.get()
+    """The person's response row for the cycle, created if needed, locked until commit.
+
+    One INSERT ... ON CONFLICT DO UPDATE: it creates the draft or, if the row exists,
+    takes its lock (a concurrent request for the same person waits here). Whether the
+    row was already submitted is checked by the guarded UPDATE that ends every write.
+    """
+    now = timezone.now()
+    (response,) = Response.objects.bulk_create(
+        [Response(cycle=cycle, respondent=user, started_at=now, updated_at=now)],
+        update_conflicts=True,
+        unique_fields=["cycle", "respondent"],
+        update_fields=["updated_at"],
+    )
     response.cycle = cycle
     return response
+
+
+def _still_draft(response: Response, **changes) -> None:
+    """Apply ``changes`` only if the response is still a draft; otherwise refuse.
+
+    Raising rolls the whole transaction back, answers included.
+    """
+    updated = Response.objects.filter(pk=response.pk, status=Response.Status.DRAFT).update(
+        updated_at=timezone.now(), **changes
+    )
+    if not updated:
+        raise AlreadySubmitted("You have already submitted this assessment; it can't be changed.")
 
 
 def _store_answers(response: Response, answers: Mapping[int, int]) -> None:
@@ -97,13 +113,6 @@ def _closed_message(cycle: Cycle) -> str:
     return f"“{cycle.name}” closed on {closed}; answers can no longer be given."
 
 
-def _check_writable(response: Response, cycle: Cycle) -> None:
-    if response.is_submitted:
-        raise AlreadySubmitted("You have already submitted this assessment; it can't be changed.")
-    if not cycle.is_open():
-        raise CycleClosed(_closed_message(cycle))
-
-
 @transaction.atomic
 def save_draft(
     *,
@@ -121,9 +130,8 @@ def save_draft(
     questions = cycle_questions(cycle) if questions is None else questions
     clean = _validate(answers, questions=questions, cycle=cycle)
     response = _locked_response(user=user, cycle=cycle)
-    _check_writable(response, cycle)
     _store_answers(response, clean)
-    Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
+    _still_draft(response)
     return response
 
 
@@ -144,7 +152,6 @@ def submit_response(
     questions = cycle_questions(cycle) if questions is None else questions
     clean = _validate(answers, questions=questions, cycle=cycle)
     response = _locked_response(user=user, cycle=cycle)
-    _check_writable(response, cycle)
     _store_answers(response, clean)
 
     if len(clean) == len(questions):
@@ -153,7 +160,7 @@ def submit_response(
         given = dict(response.answers.values_list("question_id", "value"))
     missing = [q for q in questions if q.pk not in given]
     if missing:
-        Response.objects.filter(pk=response.pk).update(updated_at=timezone.now())
+        _still_draft(response)
         return SubmitOutcome(response=response, submitted=False, missing=missing)
 
     lock_with_scores(response, questions=questions, given=given)
@@ -183,27 +190,21 @@ def lock_with_scores(
         scale_min=questionnaire.scale_min,
         scale_max=questionnaire.scale_max,
     )
+    fields = {
+        "status": Response.Status.SUBMITTED,
+        "submitted_at": submitted_at or timezone.now(),
+        "leadership_score": result.leadership,
+        "management_score": result.management,
+        "balance": result.balance,
+        "profile": result.profile.value,
+    }
+    _still_draft(response, **fields)
+    for name, value in fields.items():
+        setattr(response, name, value)
     DimensionScore.objects.bulk_create(
         [
             DimensionScore(response=response, dimension_id=int(dim), score=value)
             for dim, value in result.dimension_scores.items()
-        ]
-    )
-    response.status = Response.Status.SUBMITTED
-    response.submitted_at = submitted_at or timezone.now()
-    response.leadership_score = result.leadership
-    response.management_score = result.management
-    response.balance = result.balance
-    response.profile = result.profile.value
-    response.save(
-        update_fields=[
-            "status",
-            "submitted_at",
-            "leadership_score",
-            "management_score",
-            "balance",
-            "profile",
-            "updated_at",
         ]
     )
     return result
