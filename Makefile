@@ -19,7 +19,7 @@ $(STAMP): requirements.lock | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo "LVM is at http://127.0.0.1:$(PORT)/  (stop with Ctrl+C)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
