@@ -44,5 +44,9 @@ lock: | $(BIN)/python
 bench: $(STAMP)
 	$(BIN)/python manage.py bench_dashboards
 
+# Loopback-only load and fault test on PostgreSQL (stops PostgreSQL for a few seconds).
+loadtest: $(STAMP)
+	$(BIN)/python manage.py loadtest --markdown
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -85,7 +85,7 @@ ALIAS = "loadtest"
 PREFIX = "load-"
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30.0  # seconds; gunicorn's worker timeout is the same
-RETRY_PAUSE = 0.25  # seconds between retries of a step that failed in the outage
+RETRY_PAUSE = 1.0  # seconds before a person retries a step that failed in the outage
 MAX_PAGES = 50
 ERROR_PAGE_MARKER = "Something went wrong"  # from templates/500.html
 WITHHELD_MARKER = "figures appear once at least"  # from the team dashboard template
@@ -258,6 +258,8 @@ class OutageStats:
     p50_latency: float
     recovery: float | None  # from PostgreSQL accepting connections to the first success
     recovery_from_start: float | None  # from the start command to the first success
+    timeline: list[tuple[int, int, int]]  # (second since the stop, succeeded, failed)
+    succeeded_kinds: dict[str, int]
 
 
 @dataclass
@@ -265,6 +267,7 @@ class Summary:
     requests: int
     seconds: float
     rps: float
+    rps_outside_outage: float
     kinds: list[KindStats]
     classes: dict[str, int]
     valid: int
@@ -292,6 +295,15 @@ KIND_ORDER = [
     "probe GET",
     "tampered POST",
 ]
+
+
+def _rate_outside(samples: list[Sample], seconds: float, window: Window | None) -> float:
+    """Requests per second while the database was up (the outage's quick 500s left out)."""
+    if window is None:
+        return len(samples) / seconds if seconds else 0.0
+    outside = [s for s in samples if not window.overlaps(s)]
+    span = seconds - (window.end + window.grace - window.start)
+    return len(outside) / span if span > 0 else 0.0
 
 
 def summarise(
@@ -332,12 +344,13 @@ def summarise(
         requests=len(samples),
         seconds=seconds,
         rps=len(samples) / seconds if seconds else 0.0,
+        rps_outside_outage=_rate_outside(samples, seconds, window),
         kinds=kinds,
         classes=dict(Counter(status_class(s.status) for s in samples)),
-        valid=sum(s.valid for s in samples),
+        valid=sum(s.valid for s in counted),
         valid_errors=[s for s in counted if s.valid and not s.ok],
         outage_failures=sum(expected(s) for s in samples),
-        bad=sum(not s.valid for s in samples),
+        bad=len(bad),
         bad_4xx=sum(400 <= s.status < 500 for s in bad),
         bad_5xx=sum(s.failed for s in bad),
         bad_accepted=sum(0 < s.status < 400 for s in bad),
@@ -361,8 +374,60 @@ def summarise(
                 if recovered_at is None or start_command_at is None
                 else recovered_at - start_command_at
             ),
+            timeline=_timeline(samples, window),
+            succeeded_kinds=dict(Counter(s.kind for s in during if s.ok)),
         )
     return summary
+
+
+def _timeline(samples: list[Sample], window: Window) -> list[tuple[int, int, int]]:
+    """Requests by the second they started in, from 1 s before the stop to 2 s after."""
+    first, last = -1, math.ceil(window.end - window.start) + 2
+    seconds = {t: [0, 0] for t in range(first, last + 1)}
+    for s in samples:
+        t = math.floor(s.started - window.start)
+        if first <= t <= last:
+            seconds[t][1 if s.failed else 0] += 1
+    return [(t, ok, failed) for t, (ok, failed) in seconds.items()]
+
+
+EXCEPTION_RE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)): ", re.MULTILINE)
+DATABASE_DOWN = ("OperationalError", "InterfaceError")
+
+
+@dataclass(frozen=True)
+class ServerLog:
+    boots: int
+    timeouts: int
+    server_errors: int
+    exceptions: dict[str, int]
+
+    @property
+    def other_exceptions(self) -> list[str]:
+        """Exceptions that are not the database being unreachable: bugs to look at."""
+        return [name for name in self.exceptions if not name.endswith(DATABASE_DOWN)]
+
+
+LOG_RECORD_RE = re.compile(r"^(?=\d{4}-\d\d-\d\d |\[\d{4}-)", re.MULTILINE)
+
+
+def read_server_log(text: str) -> ServerLog:
+    """Worker boots and timeouts, and the exceptions behind the 500s, from gunicorn's log.
+
+    Each 500 counts once, by the last exception of its traceback: the ones before it
+    ("During handling of the above exception ...") are how it came about.
+    """
+    final = Counter()
+    for record in LOG_RECORD_RE.split(text):
+        if "Internal Server Error" in record:
+            raised = EXCEPTION_RE.findall(record)
+            final[raised[-1] if raised else "(no traceback)"] += 1
+    return ServerLog(
+        boots=text.count("Booting worker"),
+        timeouts=text.count("WORKER TIMEOUT"),
+        server_errors=text.count("Internal Server Error"),
+        exceptions=dict(final),
+    )
 
 
 def _ms(seconds: float) -> str:
@@ -418,6 +483,7 @@ class Plan:
     staff: str
     probe: str
     team_pks: list[int]
+    scale_points: int = 5
 
 
 def _active_questions(questionnaire: Questionnaire, using: str) -> list[Question]:
@@ -558,6 +624,7 @@ def seed(
         staff=staff,
         probe=probe,
         team_pks=teams,
+        scale_points=questionnaire.scale_points,
     )
 
 
@@ -718,7 +785,6 @@ class Fault:
         self.start_command_at: float | None = None
         self.ready_at: float | None = None
         self.recovered_at: float | None = None
-        self.stopped_by_us = False
         self.probe_go = threading.Event()
         self.probe_done = threading.Event()
         self.log: list[str] = []
@@ -734,9 +800,12 @@ class Fault:
             return None
         return Window(self.stop_at, self.ready_at, self.grace)
 
-    def _ctl(self, *args: str) -> None:
+    def _command(self, *args: str) -> list[str]:
         version, name = self.cluster.split("/")
-        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, *args]
+        return ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, *args]
+
+    def _ctl(self, *args: str) -> None:
+        command = self._command(*args)
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
             raise CommandError(f"{' '.join(command)} failed: {done.stderr.strip()}")
@@ -757,17 +826,20 @@ class Fault:
 
     def stop_database(self) -> None:
         self.stop_at = time.monotonic()
-        self.stopped_by_us = True
         self._ctl("stop", "-m", "fast")
         self.log.append(f"stopped in {time.monotonic() - self.stop_at:.2f} s")
 
     def start_database(self) -> None:
         self.start_command_at = time.monotonic()
-        self._ctl("start")
-        if not self.wait_ready():
-            raise CommandError("PostgreSQL did not accept connections 30 s after starting.")
+        # pg_ctlcluster returns a while after PostgreSQL accepts connections: time the latter.
+        starting = subprocess.Popen(
+            self._command("start"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        ready = self.wait_ready()
         self.ready_at = time.monotonic()
-        self.stopped_by_us = False
+        _, stderr = starting.communicate(timeout=60)
+        if not ready:
+            raise CommandError(f"PostgreSQL did not accept connections: {stderr.strip()}")
         self.log.append(f"started in {self.ready_at - self.start_command_at:.2f} s")
 
     def ensure_running(self) -> None:
@@ -963,8 +1035,9 @@ class Employee(VirtualUser):
         if self.role == "tamper":
             self.tamper(page.body)
         saved_for_later = False
+        points = self.run_.plan.scale_points
         for _ in range(MAX_PAGES):
-            values = {q: self.rng.randint(1, 5) for q in question_ids(page.body)}
+            values = {q: self.rng.randint(1, points) for q in question_ids(page.body)}
             if not values:
                 raise StepFailed(f"questionnaire page {page_number} shows no questions")
             self.sent.update(values)
@@ -1195,7 +1268,9 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=50, help="Employees answering.")
         parser.add_argument("--team-size", type=int, default=10)
         parser.add_argument("--k", type=int, default=5, help="The cycle's minimum group size.")
-        parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2-4).")
+        parser.add_argument(
+            "--workers", type=int, default=4, help="gunicorn workers (4: two per core)."
+        )
         parser.add_argument(
             "--duration", type=float, default=60.0, help="Cap on the traffic phase, seconds."
         )
@@ -1249,6 +1324,11 @@ class Command(BaseCommand):
         passed = False
         try:
             passed = self._run(config, options, fault, workdir)
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted: gunicorn is stopped"
+                + (" and PostgreSQL is running again." if fault else ".")
+            ) from None
         finally:
             if passed:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -1522,10 +1602,7 @@ class Command(BaseCommand):
             start_command_at=fault.start_command_at if fault else None,
         )
         failures: list[str] = []
-        log_text = log.read_text(errors="replace") if log.exists() else ""
-        boots = log_text.count("Booting worker")
-        timeouts = log_text.count("WORKER TIMEOUT")
-        server_errors = log_text.count("Internal Server Error")
+        server = read_server_log(log.read_text(errors="replace") if log.exists() else "")
 
         roles = Counter(e.role for e in employees)
         out.write("")
@@ -1542,14 +1619,19 @@ class Command(BaseCommand):
         )
         out.write(
             f"traffic: {summary.requests} requests in {summary.seconds:.1f} s = "
-            f"{summary.rps:.1f} requests/s (ramp {options['ramp']:.0f} s, "
+            f"{summary.rps:.1f} requests/s"
+            + (
+                f"; {summary.rps_outside_outage:.1f} requests/s while PostgreSQL was up"
+                if fault
+                else ""
+            )
+            + f" (no think time, ramp {options['ramp']:.0f} s, "
             f"manager pause {options['manager_pause']:.1f} s)"
         )
         out.write("")
-        out.write(
-            text_table(kinds_table(summary))
-            + "\n(latencies exclude the requests that failed because PostgreSQL was down)"
-        )
+        out.write(text_table(kinds_table(summary)))
+        if fault:
+            out.write("(latencies leave out the requests that failed while PostgreSQL was down)")
         out.write("")
         out.write(
             "status classes (all requests): "
@@ -1568,6 +1650,7 @@ class Command(BaseCommand):
         out.write(
             f"tampered requests: {summary.bad}, 4xx: {summary.bad_4xx}, 5xx: {summary.bad_5xx}, "
             f"accepted: {summary.bad_accepted}"
+            + (" (failures in the outage were retried and are not counted)" if fault else "")
         )
         if summary.valid_errors:
             failures.append(f"{len(summary.valid_errors)} valid requests failed")
@@ -1586,11 +1669,16 @@ class Command(BaseCommand):
             f"{run.dashboards_withheld} were withheld (fewer than k submitted yet)"
         )
         out.write(
-            f"gunicorn: {boots} worker boots, {timeouts} worker timeouts, "
-            f"{server_errors} 'Internal Server Error' log entries"
+            f"gunicorn: {server.boots} worker boots, {server.timeouts} worker timeouts, "
+            f"{server.server_errors} 'Internal Server Error' log entries; exceptions: "
+            + (", ".join(f"{n} × {name}" for name, n in server.exceptions.items()) or "none")
         )
-        if boots != options["workers"]:
-            failures.append(f"gunicorn booted {boots} workers for {options['workers']}")
+        if server.boots != options["workers"] or server.timeouts:
+            failures.append(f"gunicorn restarted workers ({server.boots} boots)")
+        if server.other_exceptions:
+            failures.append(
+                "500s not caused by the database: " + ", ".join(server.other_exceptions)
+            )
 
         if fault is not None:
             o = summary.outage
@@ -1604,6 +1692,14 @@ class Command(BaseCommand):
                     f"({o.error_pages} with the error page, {o.no_response} without an answer), "
                     f"{o.succeeded} succeeded; latency p50 {_ms(o.p50_latency)} ms, "
                     f"max {_ms(o.max_latency)} ms"
+                )
+                out.write(
+                    "  succeeded meanwhile: "
+                    + ", ".join(f"{n} {kind}" for kind, n in sorted(o.succeeded_kinds.items()))
+                )
+                out.write(
+                    "  per second since the stop (ok/failed): "
+                    + " ".join(f"{t:+d}s:{ok}/{failed}" for t, ok, failed in o.timeline)
                 )
                 if o.recovery is None:
                     failures.append("the app did not recover after PostgreSQL came back")
@@ -1650,6 +1746,7 @@ class Command(BaseCommand):
                     "requests / s",
                     f"{summary.rps:.1f} ({summary.requests} in {summary.seconds:.1f} s)",
                 ],
+                ["requests / s while PostgreSQL was up", f"{summary.rps_outside_outage:.1f}"],
                 ["valid requests / errors", f"{summary.valid} / {len(summary.valid_errors)}"],
                 [
                     "tampered requests / 4xx / 5xx",
