@@ -42,6 +42,9 @@ class Questionnaire(models.Model):
                 condition=Q(scale_points__gte=MIN_SCALE_POINTS)
                 & Q(scale_points__lte=MAX_SCALE_POINTS),
                 name="%(app_label)s_%(class)s_scale_points_range",
+                violation_error_message=(
+                    f"A scale has {MIN_SCALE_POINTS} to {MAX_SCALE_POINTS} points."
+                ),
             ),
         ]
 
@@ -249,7 +252,9 @@ class Cycle(models.Model):
         ordering = ["-opens_at", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(min_group_size__gte=3), name="%(app_label)s_%(class)s_min_group_size"
+                condition=Q(min_group_size__gte=3),
+                name="%(app_label)s_%(class)s_min_group_size",
+                violation_error_message="The minimum group size can't be below 3.",
             ),
             models.CheckConstraint(
                 condition=Q(closes_at__gt=models.F("opens_at")),

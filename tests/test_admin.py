@@ -90,3 +90,29 @@ def test_copy_as_new_version_makes_an_editable_copy(client, staff, demo):
     assert copy.questions.count() == questionnaire.questions.count()
     assert copy.dimensions.count() == 10
     assert not copy.has_answers()
+
+
+def test_cycle_with_a_group_size_below_three_is_refused_with_a_message(
+    client, staff, questionnaire
+):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:assessments_cycle_add"),
+        {
+            "name": "Too small",
+            "questionnaire": questionnaire.pk,
+            "opens_at_0": "2026-12-01",
+            "opens_at_1": "09:00:00",
+            "closes_at_0": "2026-11-01",
+            "closes_at_1": "09:00:00",
+            "min_group_size": 2,
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "errornote" in html
+    assert "The cycle must close after it opens." in html
+    assert "The minimum group size can&#x27;t be below 3." in html
+    from assessments.models import Cycle
+
+    assert not Cycle.objects.exists()
