@@ -148,3 +148,31 @@ def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(
     remaining = Response.objects.filter(respondent__in=people[1:])
     expected = sum(r.leadership_score for r in remaining) / 5
     assert after.figures.axes.leadership == pytest.approx(expected)
+
+
+HUGE = "9" * 25
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/cycles/{HUGE}/answers/",
+        f"/cycles/{HUGE}/result/",
+        f"/cycles/{HUGE}/result.csv",
+        f"/teams/{HUGE}/",
+        f"/teams/{HUGE}/export.csv",
+        f"/organisation/?cycle={HUGE}",
+        "/organisation/?cycle=abc",
+    ],
+)
+def test_out_of_range_and_malformed_ids_answer_404_not_500(client, staff, url):
+    client.force_login(staff)
+    assert client.get(url).status_code == 404
+
+
+def test_out_of_range_page_and_question_ids_are_handled(client, alice, cycle):
+    client.force_login(alice)
+    url = reverse("assessments:response-edit", args=[cycle.pk])
+    assert client.get(f"{url}?page={HUGE}").status_code == 200
+    assert client.post(url, {f"q{HUGE}": 3, "action": "save"}).status_code == 400
+    assert not Response.objects.exists()
