@@ -268,14 +268,19 @@ class ResultPage:
     previous: PreviousResult | None
 
 
-def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
-    """The person's own submitted result for a cycle, or None (the view answers 404)."""
-    response = (
+def _own_submitted(*, user: AbstractBaseUser, cycle_pk: int) -> Response | None:
+    """The person's own submitted response for a cycle; None for anything else."""
+    return (
         Response.objects.submitted()
         .filter(respondent=user, cycle_id=cycle_pk)
         .select_related("cycle")
         .first()
     )
+
+
+def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
+    """The person's own submitted result for a cycle, or None (the view answers 404)."""
+    response = _own_submitted(user=user, cycle_pk=cycle_pk)
     if response is None:
         return None
     scores = list(
@@ -331,12 +336,7 @@ def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
 
 def personal_export(*, user: AbstractBaseUser, cycle_pk: int) -> list[list] | None:
     """Rows of the person's own answers and scores for a cycle, or None."""
-    response = (
-        Response.objects.submitted()
-        .filter(respondent=user, cycle_id=cycle_pk)
-        .select_related("cycle")
-        .first()
-    )
+    response = _own_submitted(user=user, cycle_pk=cycle_pk)
     if response is None:
         return None
     rows: list[list] = [

@@ -113,6 +113,23 @@ def _closed_message(cycle: Cycle) -> str:
     return f"“{cycle.name}” closed on {closed}; answers can no longer be given."
 
 
+def _write_answers(
+    *,
+    user: AbstractBaseUser,
+    cycle: Cycle,
+    answers: Mapping[int, int],
+    questions: list[Question] | None,
+) -> tuple[Response, dict[int, int], list[Question]]:
+    """Check the cycle and the answers, then store them on the locked response."""
+    if not cycle.is_open():
+        raise CycleClosed(_closed_message(cycle))
+    questions = cycle_questions(cycle) if questions is None else questions
+    clean = _validate(answers, questions=questions, cycle=cycle)
+    response = _locked_response(user=user, cycle=cycle)
+    _store_answers(response, clean)
+    return response, clean, questions
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -125,12 +142,7 @@ def save_draft(
 
     ``questions`` is the cycle's question list when the caller has it already.
     """
-    if not cycle.is_open():
-        raise CycleClosed(_closed_message(cycle))
-    questions = cycle_questions(cycle) if questions is None else questions
-    clean = _validate(answers, questions=questions, cycle=cycle)
-    response = _locked_response(user=user, cycle=cycle)
-    _store_answers(response, clean)
+    response, _, _ = _write_answers(user=user, cycle=cycle, answers=answers, questions=questions)
     _still_draft(response)
     return response
 
@@ -147,12 +159,9 @@ def submit_response(
 
     With questions missing, the answers given are still kept as a draft.
     """
-    if not cycle.is_open():
-        raise CycleClosed(_closed_message(cycle))
-    questions = cycle_questions(cycle) if questions is None else questions
-    clean = _validate(answers, questions=questions, cycle=cycle)
-    response = _locked_response(user=user, cycle=cycle)
-    _store_answers(response, clean)
+    response, clean, questions = _write_answers(
+        user=user, cycle=cycle, answers=answers, questions=questions
+    )
 
     if len(clean) == len(questions):
         given = clean  # the form carried every answer: no need to read them back
