@@ -6,8 +6,9 @@ Pure functions: plain values in, a SafeString of ``<svg>`` markup out. No ORM, n
   no ``<style>`` elements: only SVG presentation attributes (fill, stroke, font-size...).
 - Every chart has ``role="img"`` and is labelled by its own ``<title>`` and ``<desc>``;
   templates still show an accessible data table next to it.
-- ``width="100%"`` and a viewBox about 640 wide, so the chart scales down to a phone
-  and text of 14-17 viewBox units stays readable there (about 8-10 px).
+- ``width="100%"`` and a viewBox 420 units wide, so the chart scales down to a phone:
+  at 340 px wide the smallest text (14 units) still renders at 11 px or more. The CSS
+  max-widths of ``.chart-wide`` and ``.chart-square`` keep desktop text near 15-19 px.
 - Every label is escaped: labels come from admin-editable data.
 - ``id_prefix`` keeps ids unique when several charts share a page.
 """
@@ -65,8 +66,13 @@ TICKS = (0, 25, 50, 75, 100)
 # An average glyph is about this fraction of the font size wide: enough to lay text out
 # without measuring it.
 CHAR_WIDTH = 0.56
-TICK_FONT = 14
-LEGEND_FONT = 14
+# Narrowest width a chart is drawn at (a phone) and the smallest text it may then show.
+PHONE_WIDTH = 340
+MIN_RENDERED_PX = 11
+CHART_WIDTH = 420  # every chart's viewBox width
+MIN_FONT = 14  # 14 * 340 / 420 = 11.3 px
+TICK_FONT = MIN_FONT
+LEGEND_FONT = MIN_FONT
 
 _ID_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 
@@ -163,9 +169,17 @@ def _svg(
 
 
 def _empty(*, id_prefix: str, kind: str, title: str, message: str) -> SafeString:
-    body = [_text(300, 44, message, text_anchor="middle", fill=MUTED_TEXT, font_size=15)]
+    body = [
+        _text(CHART_WIDTH / 2, 44, message, text_anchor="middle", fill=MUTED_TEXT, font_size=15)
+    ]
     return _svg(
-        id_prefix=id_prefix, kind=kind, width=600, height=72, title=title, desc=message, body=body
+        id_prefix=id_prefix,
+        kind=kind,
+        width=CHART_WIDTH,
+        height=72,
+        title=title,
+        desc=message,
+        body=body,
     )
 
 
@@ -207,11 +221,11 @@ def _profile(leadership: float, management: float) -> str:
 
 # --- 1. dimension bars ----------------------------------------------------------------------
 
-BAR_WIDTH = 600
-BAR_LEFT = 12
-BAR_RIGHT = 548  # room for "100" after a full bar
+BAR_WIDTH = CHART_WIDTH
+BAR_LEFT = 10
+BAR_RIGHT = 376  # room for "100" after a full bar (and a marker or tick next to it)
 BAR_HEIGHT = 18
-BAR_LABEL_FONT = 16
+BAR_LABEL_FONT = 15
 ROW_HEIGHT = 54
 
 
@@ -261,7 +275,7 @@ def dimension_bars(
                 BAR_LEFT,
                 y + 20,
                 AXIS_NAMES[axis],
-                font_size=17,
+                font_size=16,
                 font_weight="bold",
                 fill=AXIS_DARK[axis],
             )
@@ -384,10 +398,12 @@ def _bar_desc(bar: DimensionBar) -> str:
 # --- 2 and 3. the balance plane --------------------------------------------------------------
 
 # x = management, y = leadership; the plot is a square so the balance diagonal is at 45°.
-Q_LEFT = 64
-Q_TOP = 16
-Q_SIZE = 556
-Q_WIDTH = Q_LEFT + Q_SIZE + 20
+Q_LEFT = 60
+Q_TOP = 14
+Q_SIZE = 344
+Q_WIDTH = Q_LEFT + Q_SIZE + 16  # = CHART_WIDTH
+BAND_LABEL_FONT = MIN_FONT
+BAND_LABEL_OFFSET = 12
 Q_BOTTOM = Q_TOP + Q_SIZE
 
 
@@ -461,8 +477,11 @@ def _plane_labels() -> list[str]:
     halo = {"stroke": "#ffffff", "stroke_width": 4, "stroke_linejoin": "round"}
     halo["paint_order"] = "stroke"
     # Band labels run along the diagonal, just on the leadership side of the dashed line and
-    # clear of counts centred on the diagonal cells of the histogram.
-    off = 18 / math.sqrt(2)
+    # clear of counts centred on the diagonal cells of the histogram. Their baseline sits
+    # BAND_LABEL_OFFSET from the diagonal so the capitals stay inside the band, whose edge is
+    # BALANCE_MARGIN / sqrt(2) percent of the plot away (about 24 units). Not bold, so that
+    # "Balanced and strong" fits between the strong threshold and the top-right corner.
+    off = BAND_LABEL_OFFSET / math.sqrt(2)
 
     def along(value: float, text: str) -> str:
         x, y = _mx(value) - off, _ly(value) - off
@@ -472,8 +491,8 @@ def _plane_labels() -> list[str]:
             text,
             text_anchor="middle",
             transform=f"rotate(-45 {_n(x)} {_n(y)})",
-            fill=MUTED_TEXT,
-            font_weight="bold",
+            fill=TEXT_COLOUR,
+            font_size=BAND_LABEL_FONT,
             class_="lvm-region-label",
             **halo,
         )
@@ -498,7 +517,8 @@ def _plane_labels() -> list[str]:
             class_="lvm-region-label",
             **halo,
         ),
-        along((STRONG_THRESHOLD + 100) / 2, BALANCED_STRONG),
+        # A little below the middle of its stretch: the top-right corner cuts into the band.
+        along((STRONG_THRESHOLD + 100) / 2 - 2, BALANCED_STRONG),
         along(STRONG_THRESHOLD / 2, DEVELOPING),
     ]
 
@@ -525,7 +545,7 @@ def _plane_axes() -> list[str]:
             fill=MANAGEMENT_DARK,
         )
     )
-    y_title = (20, _ly(50))
+    y_title = (18, _ly(50))
     out.append(
         _text(
             *y_title,
@@ -605,7 +625,7 @@ def balance_quadrant(
         legend, last_row = _legend(
             [(_you_marker(0, 0), current_label), (_was_marker(0, 0), previous_label)],
             x0=Q_LEFT,
-            y=height + 4,
+            y=height + 12,
             max_x=Q_WIDTH - 8,
         )
         body += legend
@@ -643,7 +663,7 @@ def quadrant_histogram(
     total = sum(map(sum, counts))
     most = max(max(row) for row in counts)
     size = Q_SIZE / bins
-    font = 16 if size >= 40 else 13
+    font = 16 if size >= 40 else MIN_FONT
 
     def edge(i: int) -> str:
         return _fmt(100 * i / bins)
@@ -698,14 +718,14 @@ def quadrant_histogram(
 
 # --- 4. trend ---------------------------------------------------------------------------------
 
-T_WIDTH = 600
+T_WIDTH = CHART_WIDTH
 T_LEFT = 44
-T_RIGHT = 584
-T_LABEL_FONT = 14
+T_RIGHT = 404
+T_LABEL_FONT = MIN_FONT
 T_LABEL_MIN = 12  # characters a cut cycle name keeps before names are slanted instead
 T_LABEL_MAX = 18  # characters of a slanted cycle name
 T_TOP = 56
-T_BOTTOM = 276
+T_BOTTOM = 246
 T_PAD = 40  # keeps the first and last cycle names inside the chart
 SLANT_DEGREES = 40
 SLANT_COS = math.cos(math.radians(SLANT_DEGREES))
@@ -782,9 +802,9 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
                 _text(
                     x,
                     _ty(50) + 5,
-                    "not shown" if slot >= _text_width("not shown", 13) + 8 else "–",
+                    "not shown" if slot >= _text_width("not shown", MIN_FONT) + 8 else "–",
                     text_anchor="middle",
-                    font_size=13,
+                    font_size=MIN_FONT,
                     fill=REFERENCE_COLOUR,
                     class_="lvm-hidden",
                     tooltip="Not shown",

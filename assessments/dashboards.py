@@ -10,8 +10,11 @@ at all, so no template, chart or CSV can leak what it never received.
 - A team is its members (role "member"); its managers' own responses are left out, so a
   manager never sits inside the group they are looking at.
 - The organisation reference is left out when the rest of the organisation (everyone
-  outside the team) is smaller than k: otherwise "organisation minus team" would isolate
-  a small group.
+  outside the team, less the viewer's own response) is smaller than k: otherwise
+  "organisation minus team" would isolate a small group.
+- Teams overlap (a person may be in several). When two teams' submitted members differ
+  by 1 to k-1 people, subtracting one team's figures from the other's would describe
+  that small group, so both teams' figures are withheld for that cycle.
 - Organisation-wide figures are cached (see ORG_CACHE_SECONDS for how stale they may be).
 """
 
@@ -23,6 +26,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, Count, F, IntegerField, Q, StdDev, Value
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
@@ -43,7 +47,7 @@ TREND_CYCLES = 8
 # Organisation-wide figures are cached per cycle. Bump the version when the cached
 # dataclasses change shape. While a cycle is open they may be up to this many seconds
 # behind the latest submissions; once it has closed they hardly ever change.
-ORG_CACHE_VERSION = 1
+ORG_CACHE_VERSION = 2
 ORG_CACHE_SECONDS = 300
 ORG_CACHE_SECONDS_CLOSED = 3600
 
@@ -194,6 +198,7 @@ class TeamDashboard:
     submitted: int
     k: int
     figures: TeamFigures | None
+    overlapping: bool = False  # withheld because another team differs by fewer than k
 
     @property
     def withheld(self) -> bool:
@@ -216,6 +221,7 @@ class TeamRow:
     submitted: int
     k: int | None
     axes: Axes | None = None
+    overlapping: bool = False
 
     @property
     def withheld(self) -> bool:
@@ -239,6 +245,7 @@ class OrganisationOverview:
     cycle: CycleRef | None
     cycles: tuple[CycleRef, ...]
     people: int  # distinct people with a member role in any team
+    people_submitted: int  # of those, how many submitted in this cycle
     org: OrgFigures | None
     quadrant: tuple[QuadrantCell, ...]
     teams: tuple[TeamRow, ...]
@@ -248,7 +255,7 @@ class OrganisationOverview:
     def response_rate(self) -> int | None:
         if self.org is None or self.org.axes is None or not self.people:
             return None
-        return round(100 * self.org.submitted / self.people)
+        return round(100 * self.people_submitted / self.people)
 
     @property
     def teams_shown(self) -> int:
@@ -402,10 +409,14 @@ def team_list(*, user: AbstractBaseUser) -> TeamList:
             for t in teams
         )
         return TeamList(cycle=None, teams=rows)
-    per_team = _per_team(cycle, team_ids=None if user.is_staff else [t.pk for t in teams])
+    team_ids = None if user.is_staff else [t.pk for t in teams]
+    per_team = _per_team(cycle, team_ids=team_ids)
+    blocked = _overlap_blocked([cycle], team_ids=team_ids)
     return TeamList(
         cycle=cycle,
-        teams=tuple(_team_row(cycle, t.pk, t.name, t.member_count, per_team) for t in teams),
+        teams=tuple(
+            _team_row(cycle, t.pk, t.name, t.member_count, per_team, blocked) for t in teams
+        ),
     )
 
 
@@ -423,16 +434,74 @@ def _per_team(cycle: CycleRef, *, team_ids: list[int] | None) -> dict[int, dict]
     return {r["team_id"]: r for r in rows}
 
 
-def _team_row(cycle: CycleRef, pk: int, name: str, members: int, per_team: dict) -> TeamRow:
+_OVERLAP_SQL = """
+SELECT p.cycle_id, p.t, p.shared,
+  (SELECT COUNT(*) FROM {m} m3 JOIN {r} r3 ON r3.respondent_id = m3.user_id
+    WHERE m3.team_id = p.t AND m3.role = %s AND r3.cycle_id = p.cycle_id AND r3.status = %s),
+  (SELECT COUNT(*) FROM {m} m4 JOIN {r} r4 ON r4.respondent_id = m4.user_id
+    WHERE m4.team_id = p.u AND m4.role = %s AND r4.cycle_id = p.cycle_id AND r4.status = %s)
+FROM (
+  SELECT r.cycle_id AS cycle_id, a.team_id AS t, b.team_id AS u, COUNT(*) AS shared
+  FROM {m} a
+  JOIN {m} b ON b.user_id = a.user_id AND b.team_id <> a.team_id AND b.role = %s
+  JOIN {r} r ON r.respondent_id = a.user_id
+  WHERE a.role = %s AND r.status = %s AND r.cycle_id IN ({cycles}) {teams}
+  GROUP BY r.cycle_id, a.team_id, b.team_id
+) p
+"""
+
+
+def _overlap_blocked(
+    cycles: list[CycleRef], *, team_ids: list[int] | None
+) -> set[tuple[int, int]]:
+    """(cycle, team) pairs to withhold because another team differs by 1 to k-1 people.
+
+    One query: for every pair of teams sharing submitted members, the shared count and
+    both sizes; the difference between the two groups is size + size - 2 * shared.
+    Only people in several teams produce pairs, so it is cheap when teams do not overlap.
+    """
+    if not cycles or team_ids == []:
+        return set()
+    k_of = {c.pk: c.k for c in cycles}
+    sql = _OVERLAP_SQL.format(
+        m=Membership._meta.db_table,
+        r=Response._meta.db_table,
+        cycles=", ".join(["%s"] * len(cycles)),
+        teams=""
+        if team_ids is None
+        else f"AND a.team_id IN ({', '.join(['%s'] * len(team_ids))})",
+    )
+    params = [MEMBER, SUBMITTED, MEMBER, SUBMITTED, MEMBER, MEMBER, SUBMITTED, *k_of]
+    params += team_ids or []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        (cycle_pk, team_pk)
+        for cycle_pk, team_pk, shared, size_t, size_u in rows
+        if 0 < size_t + size_u - 2 * shared < k_of[cycle_pk]
+    }
+
+
+def _team_row(
+    cycle: CycleRef,
+    pk: int,
+    name: str,
+    members: int,
+    per_team: dict,
+    blocked: set[tuple[int, int]],
+) -> TeamRow:
     row = per_team.get(pk)
     submitted = row["submitted"] if row else 0
+    overlapping = submitted >= cycle.k and (cycle.pk, pk) in blocked
     return TeamRow(
         team_pk=pk,
         team_name=name,
         members=members,
         submitted=submitted,
         k=cycle.k,
-        axes=_axes(row) if submitted >= cycle.k else None,
+        axes=_axes(row) if submitted >= cycle.k and not overlapping else None,
+        overlapping=overlapping,
     )
 
 
@@ -492,21 +561,28 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
         return None
     if cycle is None:
         return OrganisationOverview(
-            cycle=None, cycles=cycles, people=0, org=None, quadrant=(), teams=()
+            cycle=None,
+            cycles=cycles,
+            people=0,
+            people_submitted=0,
+            org=None,
+            quadrant=(),
+            teams=(),
         )
     key = _overview_cache_key(cycle.pk)
     cached = cache.get(key)
     if cached is not None:
-        people, quadrant, teams = cached
+        people, people_submitted, quadrant, teams = cached
     else:
-        people, quadrant, teams = _overview_parts(cycle)
+        people, people_submitted, quadrant, teams = _overview_parts(cycle)
         timeout = ORG_CACHE_SECONDS if cycle.is_open else ORG_CACHE_SECONDS_CLOSED
-        cache.set(key, (people, quadrant, teams), timeout)
+        cache.set(key, (people, people_submitted, quadrant, teams), timeout)
     org = organisation_figures(cycle=cycle)
     return OrganisationOverview(
         cycle=cycle,
         cycles=cycles,
         people=people,
+        people_submitted=people_submitted,
         org=org,
         quadrant=quadrant if org.axes is not None else (),
         teams=teams,
@@ -514,18 +590,23 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
 
 
 def _overview_parts(cycle: CycleRef):
-    people = Membership.objects.filter(role=MEMBER).values("user_id").distinct().count()
+    members = Membership.objects.filter(role=MEMBER).values("user_id").distinct()
+    people = members.count()
+    people_submitted = Response.objects.filter(
+        cycle_id=cycle.pk, status=SUBMITTED, respondent_id__in=members
+    ).count()
     quadrant = _quadrant(Response.objects.filter(cycle_id=cycle.pk, status=SUBMITTED))
     per_team = _per_team(cycle, team_ids=None)
+    blocked = _overlap_blocked([cycle], team_ids=None)
     teams = tuple(
-        _team_row(cycle, pk, name, members, per_team)
+        _team_row(cycle, pk, name, members, per_team, blocked)
         for pk, name, members in Team.objects.annotate(
             n=Count("memberships", filter=Q(memberships__role=MEMBER))
         )
         .order_by("name")
         .values_list("pk", "name", "n")
     )
-    return people, quadrant, teams
+    return people, people_submitted, quadrant, teams
 
 
 # --- one team -------------------------------------------------------------------------------
@@ -592,6 +673,9 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     }
     if n < cycle.k:
         return TeamDashboard(**base, figures=None)
+    blocked = _overlap_blocked(trend_cycles, team_ids=[team.pk])
+    if (cycle.pk, team.pk) in blocked:
+        return TeamDashboard(**base, figures=None, overlapping=True)
 
     responses = Response.objects.filter(
         _team_members(team.pk), cycle_id=cycle.pk, status=SUBMITTED
@@ -607,8 +691,9 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     quadrant = _quadrant(responses)
 
     org = organisation_figures(cycle=cycle)
-    # Organisation minus this team must itself be a group of at least k.
-    org_shown = org.axes is not None and org.submitted - n >= cycle.k
+    # Organisation minus this team, less the viewer's own response (a manager's is in the
+    # organisation but not in the team), must itself be a group of at least k.
+    org_shown = org.axes is not None and org.submitted - n - 1 >= cycle.k
     if org_shown:
         by_id = org.dimension_by_id
         dimensions = tuple(
@@ -629,7 +714,7 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     for c in trend_cycles:
         row = per_cycle.get(c.pk)
         count = row["submitted"] if row else 0
-        shown = count >= c.k
+        shown = count >= c.k and (c.pk, team.pk) not in blocked
         trend.append(
             CyclePoint(
                 cycle_pk=c.pk,
@@ -676,14 +761,12 @@ def team_export_rows(dashboard: TeamDashboard) -> list[list]:
     ]
     figures = dashboard.figures
     if figures is None:
-        rows.append(
-            [
-                "about",
-                "status",
-                f"not enough responses yet ({dashboard.submitted} of {dashboard.k})",
-                "",
-            ]
+        status = (
+            f"hidden: overlaps another team by fewer than {dashboard.k} people"
+            if dashboard.overlapping
+            else f"not enough responses yet ({dashboard.submitted} of {dashboard.k})"
         )
+        rows.append(["about", "status", status, ""])
         return rows
     org = figures.org_axes
     rows += [

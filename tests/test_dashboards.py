@@ -9,6 +9,7 @@ import math
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from assessments import dashboards, services
 from assessments.models import Answer, Membership, Response, Team
@@ -65,13 +66,16 @@ TEAM_LEVELS = [(5, 5, 1, 1), (4, 4, 2, 2), (3, 3, 3, 3), (3, 3, 2, 4), (1, 3, 5,
 
 @pytest.fixture
 def small_team(cycle, alpha, bob):
-    """Alpha with five members who submitted, one with a draft, and five outsiders."""
+    """Alpha with five members who submitted, one with a draft, and six outsiders.
+
+    Six, so that the rest of the organisation less the viewer is still k = 5 people.
+    """
     members = add_members(alpha, 6, "member")
     for user, levels in zip(members, TEAM_LEVELS, strict=False):
         submit_levels(user, cycle, levels)
     start_draft(members[5], cycle)
     beta = Team.objects.create(name="Outsiders")
-    for user in add_members(beta, 5, "outsider"):
+    for user in add_members(beta, 6, "outsider"):
         submit_levels(user, cycle, (3, 3, 3, 3))  # leadership 50, management 50
     return alpha
 
@@ -115,12 +119,12 @@ def test_dimension_means_and_spread_match_hand_computed_values(small_team, bob):
 
 def test_organisation_reference_covers_everyone_who_submitted(small_team, bob):
     figures = dashboard_for(small_team, bob).figures
-    assert figures.org_submitted == 10
-    assert figures.org_axes.leadership == pytest.approx((300 + 5 * 50) / 10)
-    assert figures.org_axes.management == pytest.approx((225 + 5 * 50) / 10)
+    assert figures.org_submitted == 11
+    assert figures.org_axes.leadership == pytest.approx((300 + 6 * 50) / 11)
+    assert figures.org_axes.management == pytest.approx((225 + 6 * 50) / 11)
     lead0 = figures.dimensions[0]
-    assert lead0.org_mean == pytest.approx((275 + 5 * 50) / 10)
-    assert lead0.difference == pytest.approx(55.0 - 52.5)
+    assert lead0.org_mean == pytest.approx((275 + 6 * 50) / 11)
+    assert lead0.difference == pytest.approx(55.0 - 575 / 11)
 
 
 def test_quadrant_counts_people_per_cell_without_names(small_team, bob):
@@ -140,7 +144,7 @@ def test_quadrant_counts_people_per_cell_without_names(small_team, bob):
 def test_drafts_are_never_counted(small_team, bob):
     page = dashboard_for(small_team, bob)
     assert page.submitted == 5 and page.figures.in_progress == 1
-    assert page.figures.org_submitted == 10
+    assert page.figures.org_submitted == 11
     assert sum(c.count for c in page.figures.quadrant) == 5
 
 
@@ -242,7 +246,7 @@ def test_organisation_figures_are_cached_per_cycle(small_team, cycle, django_ass
     with django_assert_num_queries(0):
         assert dashboards.organisation_figures(cycle=ref) == first
     dashboards.forget_organisation_figures(cycle_pk=cycle.pk)
-    assert dashboards.organisation_figures(cycle=ref).submitted == 11
+    assert dashboards.organisation_figures(cycle=ref).submitted == 12
 
 
 def test_query_count_does_not_depend_on_team_size(cycle, alpha, beta, bob, dora):
@@ -261,8 +265,9 @@ def test_query_count_does_not_depend_on_team_size(cycle, alpha, beta, bob, dora)
             page = dashboards.team_dashboard(team=found)
         assert page.figures is not None
         counts.append(len(queries))
-    # cycles, per-cycle team figures, dimensions, quadrant (organisation figures cached)
-    assert counts == [4, 4]
+    # cycles, per-cycle team figures, overlap check, dimensions, quadrant (organisation
+    # figures cached)
+    assert counts == [5, 5]
 
 
 def test_team_list_shows_n_of_k_or_figures(small_team, beta, bob, staff, cycle):
@@ -279,10 +284,66 @@ def test_organisation_overview_withholds_small_teams(small_team, cycle):
         user=make_user("lonely"), team=Team.objects.create(name="Tiny"), role="member"
     )
     submit_levels(Membership.objects.get(user__username="lonely").user, cycle, (5, 5, 5, 5))
+    bob = Membership.objects.get(role="manager").user
+    submit_levels(bob, cycle, (3, 3, 3, 3))  # a manager's response is not a member's
     page = dashboards.organisation_overview()
-    assert page.people == 12 and page.org.submitted == 11
+    assert page.people == 13 and page.org.submitted == 13
+    assert page.people_submitted == 12 and page.response_rate == round(100 * 12 / 13)
     rows = {t.team_name: t for t in page.teams}
     assert rows["Tiny"].withheld and rows["Tiny"].submitted == 1 and rows["Tiny"].axes is None
     assert rows["Alpha"].axes.leadership == pytest.approx(60.0)
     assert page.teams_shown == 2
-    assert sum(c.count for c in page.quadrant) == 11
+    assert sum(c.count for c in page.quadrant) == 13
+
+
+def _overlapping_teams(cycle, alpha, beta, extra):
+    """Alpha's five submitted members are all in Beta too; Beta has ``extra`` more."""
+    members = add_members(alpha, 5, "both")
+    for user, levels in zip(members, TEAM_LEVELS, strict=True):
+        submit_levels(user, cycle, levels)
+    Membership.objects.bulk_create(Membership(user=u, team=beta, role="member") for u in members)
+    for user in add_members(beta, extra, "betaonly"):
+        submit_levels(user, cycle, (3, 3, 3, 3))
+
+
+def test_teams_differing_by_fewer_than_k_people_are_both_withheld(cycle, alpha, beta, staff):
+    """Beta minus Alpha is one person: showing both would reveal that person's scores."""
+    _overlapping_teams(cycle, alpha, beta, extra=1)
+    for team in (alpha, beta):
+        page = dashboard_for(team, staff)
+        assert page.submitted >= page.k
+        assert page.figures is None and page.overlapping
+        assert ["about", "status", "hidden: overlaps another team by fewer than 5 people", ""] in (
+            dashboards.team_export_rows(page)
+        )
+    rows = {r.team_name: r for r in dashboards.team_list(user=staff).teams}
+    assert rows["Alpha"].overlapping and rows["Alpha"].axes is None
+    assert rows["Beta"].overlapping and rows["Beta"].axes is None
+    overview = {r.team_name: r for r in dashboards.organisation_overview().teams}
+    assert overview["Alpha"].axes is None and overview["Beta"].axes is None
+
+
+def test_teams_differing_by_k_or_more_people_are_shown(cycle, alpha, beta, staff):
+    _overlapping_teams(cycle, alpha, beta, extra=5)
+    assert dashboard_for(alpha, staff).figures is not None
+    assert dashboard_for(beta, staff).figures is not None
+
+
+def test_organisation_reference_needs_k_people_besides_the_team_and_the_viewer(cycle, alpha, bob):
+    """Team of 5, the manager and 4 others: org minus team minus manager is 4 people."""
+    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, cycle, levels)
+    submit_levels(bob, cycle, (5, 5, 5, 5))
+    for user in [make_user(f"other{i}") for i in range(4)]:
+        submit_levels(user, cycle, (3, 3, 3, 3))
+    figures = dashboard_for(alpha, bob).figures
+    assert figures is not None and figures.org_axes is None
+    assert all(d.org_mean is None for d in figures.dimensions)
+
+
+def test_overlapping_teams_page_says_why_figures_are_hidden(client, cycle, alpha, beta, staff):
+    _overlapping_teams(cycle, alpha, beta, extra=1)
+    client.force_login(staff)
+    html = client.get(reverse("assessments:team-dashboard", args=[alpha.pk])).content.decode()
+    assert "Figures hidden to protect privacy" in html
+    assert "<svg" not in html
