@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 
 from . import services
+from .forms import csv_safe
 from .models import (
     Answer,
     Cycle,
@@ -36,6 +37,22 @@ class DimensionInline(admin.TabularInline):
     extra = 0
     fields = ["order", "code", "name", "axis"]
     show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        # Scores are stored per dimension and compared across cycles by code.
+        if obj is not None and obj.has_answers():
+            return ["code", "axis"]
+        return []
+
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return False
+        return super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.has_answers():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class QuestionInline(admin.TabularInline):
@@ -135,6 +152,11 @@ class DimensionAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "description"]
     list_select_related = ["questionnaire"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.questionnaire.has_answers():
+            return ["questionnaire", "code", "axis"]
+        return []
+
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
@@ -193,6 +215,12 @@ class CycleAdmin(admin.ModelAdmin):
     list_filter = ["questionnaire"]
     search_fields = ["name"]
     date_hierarchy = "opens_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Answers already given belong to this questionnaire's questions.
+        if obj is not None and obj.responses.exists():
+            return ["questionnaire"]
+        return []
 
 
 class AnswerInline(admin.TabularInline):
@@ -276,16 +304,18 @@ class ResponseAdmin(admin.ModelAdmin):
         )
         for r in queryset.select_related("respondent", "cycle"):
             writer.writerow(
-                [
-                    r.respondent.get_username(),
-                    r.cycle.name,
-                    r.status,
-                    r.submitted_at.isoformat() if r.submitted_at else "",
-                    "" if r.leadership_score is None else round(r.leadership_score, 1),
-                    "" if r.management_score is None else round(r.management_score, 1),
-                    "" if r.balance is None else round(r.balance, 1),
-                    r.profile,
-                ]
+                csv_safe(
+                    [
+                        r.respondent.get_username(),
+                        r.cycle.name,
+                        r.status,
+                        r.submitted_at.isoformat() if r.submitted_at else "",
+                        "" if r.leadership_score is None else round(r.leadership_score, 1),
+                        "" if r.management_score is None else round(r.management_score, 1),
+                        "" if r.balance is None else round(r.balance, 1),
+                        r.profile,
+                    ]
+                )
             )
         return response
 

@@ -28,6 +28,10 @@ class AlreadySubmitted(AssessmentError):
     pass
 
 
+class NotReady(AssessmentError):
+    """The cycle's questionnaire cannot be scored (no items, or one axis has none)."""
+
+
 class InvalidAnswers(AssessmentError):
     """Tampered input: an unknown question or a value outside the scale."""
 
@@ -53,6 +57,20 @@ def _validate(
     answers: Mapping[int, int], *, questions: list[Question], cycle: Cycle
 ) -> dict[int, int]:
     known = {q.pk for q in questions}
+    unknown = set(answers) - known
+    if any(not 0 < q < 2**63 for q in unknown):
+        raise InvalidAnswers("The form contained a question that is not in this assessment.")
+    if unknown:
+        # An item switched off while the person had the page open: drop its answer
+        # quietly and keep the rest. Anything else is not part of this assessment.
+        retired = set(
+            Question.objects.filter(
+                pk__in=unknown, questionnaire_id=cycle.questionnaire_id, is_active=False
+            ).values_list("pk", flat=True)
+        )
+        if retired != unknown:
+            raise InvalidAnswers("The form contained a question that is not in this assessment.")
+        answers = {q: v for q, v in answers.items() if q in known}
     scale_min = cycle.questionnaire.scale_min
     scale_max = cycle.questionnaire.scale_max
     clean: dict[int, int] = {}
@@ -124,6 +142,11 @@ def _write_answers(
     if not cycle.is_open():
         raise CycleClosed(_closed_message(cycle))
     questions = cycle_questions(cycle) if questions is None else questions
+    if {q.dimension.axis for q in questions} != {scoring.LEADERSHIP, scoring.MANAGEMENT}:
+        raise NotReady(
+            f"“{cycle.name}” is not ready: its questionnaire needs statements on both "
+            "leadership and management. Please tell HR."
+        )
     clean = _validate(answers, questions=questions, cycle=cycle)
     response = _locked_response(user=user, cycle=cycle)
     _store_answers(response, clean)

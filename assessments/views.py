@@ -68,7 +68,7 @@ PENDING_KEY = "lvm_pending_answers"
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """Answer a cycle's questionnaire, a few dimensions per page; save, resume, submit."""
     if not request.user.is_authenticated:
@@ -87,6 +87,9 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 
     cycle = _get_open_cycle(cycle_pk)
     questions = services.cycle_questions(cycle)
+    if not questions:
+        messages.error(request, f"“{cycle.name}” has no statements yet. Please tell HR.")
+        return redirect("assessments:home")
     page = _page_number(request.GET.get("page") or request.POST.get("page"))
     edit_url = reverse("assessments:response-edit", args=[cycle.pk])
 
@@ -131,7 +134,7 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         except services.AlreadySubmitted as exc:
             messages.info(request, str(exc))
             return redirect("assessments:result-detail", cycle.pk)
-        except services.CycleClosed as exc:
+        except (services.CycleClosed, services.NotReady) as exc:
             messages.error(request, str(exc))
             return redirect("assessments:home")
         target = {"next": page + 1, "previous": page - 1}.get(action, page)

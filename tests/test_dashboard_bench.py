@@ -52,3 +52,12 @@ def test_a_second_run_reuses_the_data_and_reset_rebuilds_it():
     bench("--respondents", "200", "--build-only", "--reset")
     assert Cycle.objects.get(name="Benchmark").pk != first
     assert Response.objects.count() == 200
+
+
+def test_refuses_a_database_that_is_not_for_benchmarks(monkeypatch):
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "NAME", "/srv/lvm/production.sqlite3")
+    with pytest.raises(CommandError, match="Refusing"):
+        call_command("bench_dashboards", "--respondents", "200", stdout=StringIO())

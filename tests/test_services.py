@@ -68,12 +68,20 @@ def test_question_of_another_questionnaire_is_refused(cycle, alice):
     assert not Answer.objects.exists()
 
 
-def test_inactive_question_is_refused(cycle, alice):
-    question = cycle.questionnaire.questions.first()
-    question.is_active = False
-    question.save()
-    with pytest.raises(services.InvalidAnswers):
-        services.save_draft(user=alice, cycle=cycle, answers={question.pk: 3})
+def test_answer_to_a_question_switched_off_meanwhile_is_dropped_and_the_rest_kept(cycle, alice):
+    first, second = cycle.questionnaire.questions.order_by("order")[:2]
+    first.is_active = False
+    first.save()
+    services.save_draft(user=alice, cycle=cycle, answers={first.pk: 3, second.pk: 4})
+    assert list(Answer.objects.values_list("question_id", "value")) == [(second.pk, 4)]
+
+
+def test_questionnaire_without_both_axes_cannot_be_answered(alice, questionnaire):
+    questionnaire.questions.filter(dimension__axis="management").update(is_active=False)
+    cycle = make_cycle(questionnaire)
+    with pytest.raises(services.NotReady):
+        services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    assert not Response.objects.exists()
 
 
 def test_closed_cycle_refuses_answers(questionnaire, alice):

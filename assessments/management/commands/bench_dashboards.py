@@ -82,7 +82,15 @@ class Command(BaseCommand):
         if repeat < 1:
             raise CommandError("--repeat must be at least 1.")
         vendor = connection.vendor
-        self.stdout.write(f"Database: {vendor} ({connection.settings_dict['NAME']})")
+        name = str(connection.settings_dict["NAME"])
+        # It adds a long-open cycle and 100,000 people: never on a real organisation's data.
+        if "bench" not in name and "test" not in name and "memory" not in name:
+            raise CommandError(
+                f"Refusing to fill the database {name!r} with benchmark data: point "
+                "DATABASE_URL at a database whose name contains 'bench', e.g. "
+                "postgres://postgres@127.0.0.1:5432/lvm_bench."
+            )
+        self.stdout.write(f"Database: {vendor} ({name})")
         if reset:
             started = time.perf_counter()
             self._delete()
