@@ -24,7 +24,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .scoring import BALANCE_MARGIN, LEADERSHIP, MANAGEMENT, STRONG_THRESHOLD
+from .scoring import (
+    BALANCE_MARGIN,
+    LEADERSHIP,
+    MANAGEMENT,
+    STRONG_THRESHOLD,
+    Profile,
+    profile_for,
+)
 
 __all__ = [
     "DimensionBar",
@@ -56,10 +63,10 @@ AXIS_COLOURS = {LEADERSHIP: LEADERSHIP_COLOUR, MANAGEMENT: MANAGEMENT_COLOUR}
 AXIS_DARK = {LEADERSHIP: LEADERSHIP_DARK, MANAGEMENT: MANAGEMENT_DARK}
 AXIS_NAMES = {LEADERSHIP: "Leadership", MANAGEMENT: "Management"}
 
-LEADER_LEANING = "Leader-leaning"
-BALANCED_STRONG = "Balanced and strong"
-DEVELOPING = "Developing"
-MANAGER_LEANING = "Manager-leaning"
+LEADER_LEANING = Profile.LEADER_LEANING.label
+BALANCED_STRONG = Profile.BALANCED_STRONG.label
+DEVELOPING = Profile.DEVELOPING.label
+MANAGER_LEANING = Profile.MANAGER_LEANING.label
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 TICKS = (0, 25, 50, 75, 100)
@@ -208,15 +215,7 @@ def _mix(colour: str, strength: float) -> str:
 
 
 def _profile(leadership: float, management: float) -> str:
-    # Same rule as scoring.profile_for, named with the labels drawn on the chart.
-    balance = leadership - management
-    if balance >= BALANCE_MARGIN:
-        return LEADER_LEANING
-    if balance <= -BALANCE_MARGIN:
-        return MANAGER_LEANING
-    if (leadership + management) / 2 >= STRONG_THRESHOLD:
-        return BALANCED_STRONG
-    return DEVELOPING
+    return profile_for(leadership, management).label
 
 
 # --- 1. dimension bars ----------------------------------------------------------------------

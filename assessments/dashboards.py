@@ -26,9 +26,11 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, IntegerField, Q, StdDev, Value
 from django.db.models.functions import Cast, Floor, Least
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import scoring
@@ -45,11 +47,11 @@ BINS = 5
 TREND_CYCLES = 8
 
 # Organisation-wide figures are cached per cycle. Bump the version when the cached
-# dataclasses change shape. While a cycle is open they may be up to this many seconds
-# behind the latest submissions; once it has closed they hardly ever change.
+# dataclasses change shape. They may be up to this many seconds behind the latest
+# submissions or erasures (erasing drops them at once in this process, and in every
+# process when the cache is shared through REDIS_URL).
 ORG_CACHE_VERSION = 2
 ORG_CACHE_SECONDS = 300
-ORG_CACHE_SECONDS_CLOSED = 3600
 
 
 # --- small value types ----------------------------------------------------------------------
@@ -534,7 +536,7 @@ def organisation_figures(*, cycle: CycleRef) -> OrgFigures:
         else (),
         computed_at=timezone.now(),
     )
-    timeout = ORG_CACHE_SECONDS if cycle.is_open else ORG_CACHE_SECONDS_CLOSED
+    timeout = ORG_CACHE_SECONDS
     cache.set(key, figures, timeout)
     return figures
 
@@ -575,7 +577,7 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
         people, people_submitted, quadrant, teams = cached
     else:
         people, people_submitted, quadrant, teams = _overview_parts(cycle)
-        timeout = ORG_CACHE_SECONDS if cycle.is_open else ORG_CACHE_SECONDS_CLOSED
+        timeout = ORG_CACHE_SECONDS
         cache.set(key, (people, people_submitted, quadrant, teams), timeout)
     org = organisation_figures(cycle=cycle)
     return OrganisationOverview(
@@ -816,3 +818,10 @@ def team_export_rows(dashboard: TeamDashboard) -> list[list]:
             rows.append(["trend", f"{point.cycle_name}: leadership", _r(point.leadership), ""])
             rows.append(["trend", f"{point.cycle_name}: management", _r(point.management), ""])
     return rows
+
+
+@receiver(post_delete, sender=Response)
+def _forget_after_erasure(sender, instance: Response, **kwargs) -> None:
+    """Erased responses (in the admin, or with their person) leave the cached figures."""
+    cycle_pk = instance.cycle_id
+    transaction.on_commit(lambda: forget_organisation_figures(cycle_pk=cycle_pk))

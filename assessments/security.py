@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -11,8 +12,21 @@ logger = logging.getLogger("lvm.security")
 REFUSED = {400, 403, 404, 405}
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind PROXY_COUNT trusted proxies the
+    address the outermost of them put into X-Forwarded-For (clients can't spoof it: the
+    entries they send themselves stand further left and are ignored)."""
+    proxies = settings.LVM_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
 def _client(request: HttpRequest | None) -> str:
-    return request.META.get("REMOTE_ADDR", "?") if request is not None else "?"
+    return (client_ip(request) or "?") if request is not None else "?"
 
 
 @receiver(user_login_failed)

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import scoring
-from .dashboards import forget_organisation_figures
 from .models import Answer, Cycle, DimensionScore, Question, Response
 
 
@@ -246,14 +245,11 @@ def lock_with_scores(
 def delete_responses(responses: QuerySet[Response]) -> int:
     """Erase responses (answers and scores cascade); returns how many.
 
-    The organisation figures cached for their cycles are dropped once the deletion is
-    committed, so no page shows figures that still include the erased people.
+    The cached organisation figures of their cycles are dropped by a post_delete
+    receiver in dashboards, which also covers deleting a person in the admin.
     """
-    cycle_ids = set(responses.values_list("cycle_id", flat=True))
     count = responses.count()
     responses.delete()
-    for cycle_pk in cycle_ids:
-        transaction.on_commit(lambda pk=cycle_pk: forget_organisation_figures(cycle_pk=pk))
     return count
 
 

@@ -225,14 +225,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Login throttling: a username is locked only for the address that guessed it wrong,
-# so a stranger cannot lock a colleague out of their own desk.
+# so a stranger cannot lock a colleague out of their own desk. Behind a reverse proxy
+# every request comes from the proxy's address: set PROXY_COUNT so the client's own
+# address is read from X-Forwarded-For, or one stranger could pause everyone's log-in.
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+LVM_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "assessments.security.client_ip"
 AXES_VERBOSE = False
 
 LOGGING = {

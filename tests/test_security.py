@@ -176,3 +176,40 @@ def test_out_of_range_page_and_question_ids_are_handled(client, alice, cycle):
     assert client.get(f"{url}?page={HUGE}").status_code == 200
     assert client.post(url, {f"q{HUGE}": 3, "action": "save"}).status_code == 400
     assert not Response.objects.exists()
+
+
+def test_behind_a_proxy_throttling_pauses_the_client_not_the_proxy(client, alice, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.LVM_PROXY_COUNT = 1
+
+    def login(password, client_address, spoofed=""):
+        forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+        return client.post(
+            reverse("login"),
+            {"username": "alice", "password": password},
+            REMOTE_ADDR="10.9.9.9",  # the proxy
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    login("wrong", "203.0.113.5")
+    assert login("wrong", "203.0.113.5", spoofed="1.2.3.4").status_code == 429
+    # Alice, at her own address behind the same proxy, still gets in.
+    assert login("pw-alice", "198.51.100.7").status_code == 302
+
+
+def test_without_a_proxy_a_forged_forwarded_header_changes_nothing(client, alice, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for forged in ("1.1.1.1", "2.2.2.2"):
+        client.post(
+            reverse("login"),
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.5",
+            HTTP_X_FORWARDED_FOR=forged,
+        )
+    locked = client.post(
+        reverse("login"),
+        {"username": "alice", "password": "pw-alice"},
+        REMOTE_ADDR="203.0.113.5",
+        HTTP_X_FORWARDED_FOR="3.3.3.3",
+    )
+    assert locked.status_code == 429

@@ -58,8 +58,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool = False, **options):
-        call_command("load_questionnaire", verbosity=0, stdout=self.stdout)
         with transaction.atomic():
+            call_command("load_questionnaire", verbosity=0, stdout=self.stdout)
             created = self._seed()
             if dry_run:
                 transaction.set_rollback(True)
@@ -155,7 +155,7 @@ class Command(BaseCommand):
                         lean=lean[name] + drift,
                         axis=q.dimension.axis,
                         reverse=q.reverse_keyed,
-                        points=questionnaire.scale_points,
+                        points=cycle.questionnaire.scale_points,
                     )
                     for q in questions
                 }
