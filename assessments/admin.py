@@ -27,38 +27,48 @@ admin.site.site_title = "LVM admin"
 admin.site.index_title = "Questionnaires, teams and cycles"
 
 
-class ScaleLabelInline(admin.TabularInline):
-    model = ScaleLabel
-    extra = 0
+def _answered(questionnaire: Questionnaire | None) -> bool:
+    """Whether the questionnaire has answers; remembered for the rest of the request."""
+    if questionnaire is None:
+        return False
+    if not hasattr(questionnaire, "_lvm_answered"):
+        questionnaire._lvm_answered = questionnaire.has_answers()
+    return questionnaire._lvm_answered
 
 
-class DimensionInline(admin.TabularInline):
-    model = Dimension
+class FrozenOnceAnsweredInline(admin.TabularInline):
+    """An inline of a questionnaire whose scored parts are frozen once anyone answered."""
+
     extra = 0
-    fields = ["order", "code", "name", "axis"]
-    show_change_link = True
+    frozen_fields: list[str] = []
 
     def get_readonly_fields(self, request, obj=None):
-        # Scores are stored per dimension and compared across cycles by code.
-        if obj is not None and obj.has_answers():
-            return ["code", "axis"]
-        return []
+        return self.frozen_fields if _answered(obj) else []
 
     def has_add_permission(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return False
-        return super().has_add_permission(request, obj)
+        return not _answered(obj) and super().has_add_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return False
-        return super().has_delete_permission(request, obj)
+        return not _answered(obj) and super().has_delete_permission(request, obj)
 
 
-class QuestionInline(admin.TabularInline):
+class ScaleLabelInline(FrozenOnceAnsweredInline):
+    model = ScaleLabel
+    frozen_fields = ["value", "label"]
+
+
+class DimensionInline(FrozenOnceAnsweredInline):
+    model = Dimension
+    fields = ["order", "code", "name", "axis"]
+    # Scores are stored per dimension and compared across cycles by code.
+    frozen_fields = ["code", "axis"]
+    show_change_link = True
+
+
+class QuestionInline(FrozenOnceAnsweredInline):
     model = Question
-    extra = 0
     fields = ["order", "text", "dimension", "reverse_keyed", "is_active"]
+    frozen_fields = ["text", "dimension", "reverse_keyed"]
     ordering = ["order", "id"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -67,21 +77,6 @@ class QuestionInline(admin.TabularInline):
             object_id = request.resolver_match.kwargs.get("object_id")
             kwargs["queryset"] = Dimension.objects.filter(questionnaire_id=object_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return ["text", "dimension", "reverse_keyed"]
-        return []
-
-    def has_add_permission(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return False
-        return super().has_add_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return False
-        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Questionnaire)
@@ -103,9 +98,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         return obj._questions
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.has_answers():
-            return ["scale_points"]
-        return []
+        return ["scale_points"] if _answered(obj) else []
 
     @admin.action(description="Copy as a new version (to change frozen wording)")
     def copy_as_new_version(self, request, queryset):

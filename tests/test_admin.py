@@ -69,8 +69,11 @@ def test_answered_questions_are_frozen_in_the_admin(client, staff, demo):
     html = client.get(
         reverse("admin:assessments_questionnaire_change", args=[questionnaire.pk])
     ).content.decode()
-    # Wording of answered items is shown read-only, not as an editable textarea.
+    # Wording of answered items is shown read-only, not as an editable textarea; so are
+    # the dimensions' keys and axes and the scale's labels.
     assert 'name="questions-0-text"' not in html
+    assert 'name="dimensions-0-axis"' not in html and 'name="dimensions-0-name"' in html
+    assert 'name="scale_labels-0-label"' not in html
     question = Question.objects.filter(questionnaire=questionnaire).first()
     question.text = "Changed wording"
     from django.core.exceptions import ValidationError
