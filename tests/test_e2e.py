@@ -131,3 +131,21 @@ def test_questionnaire_fits_a_phone_and_works_with_the_keyboard(browser, live_se
     page.wait_for_url("**?page=2")
     assert not [p for p in problems if "Content Security Policy" in p]
     context.close()
+
+
+def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_server, demo):
+    base = live_server.url
+    for width in (1280, 375):
+        context, page, problems = _open(browser, width=width)
+        _log_in(page, base, "maria")
+        page.goto(f"{base}/teams/")
+        page.get_by_role("link", name="Platform Engineering").click()
+        page.get_by_role("heading", name="Platform Engineering").wait_for()
+        assert page.get_by_text("Response rate").is_visible()
+        charts = page.locator("svg[role=img]")
+        assert charts.count() == 3
+        for i in range(3):
+            assert charts.nth(i).bounding_box()["width"] <= width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert not [p for p in problems if "Content Security Policy" in p]
+        context.close()
