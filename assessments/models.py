@@ -217,7 +217,11 @@ class Membership(models.Model):
                 name="%(app_label)s_%(class)s_role_valid",
             ),
         ]
-        indexes = [models.Index(fields=["team", "role", "user"])]
+        indexes = [
+            models.Index(fields=["team", "role", "user"]),
+            # The overlap check walks from a person to their other teams.
+            models.Index(fields=["user", "role", "team"], name="assessments_membership_person"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.get_role_display()})"
