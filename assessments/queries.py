@@ -169,17 +169,15 @@ def questionnaire_page(
     cycle: Cycle,
     page: int,
     questions: list,
-    overrides: dict[int, int] | None = None,
     check_missing: bool = False,
 ) -> QuestionnairePage:
     """One page of a cycle's questionnaire with the person's saved answers.
 
-    ``questions`` comes from services.cycle_questions (the stable order). ``overrides``
-    holds values from a form that was not saved; ``check_missing`` marks unanswered items.
+    ``questions`` comes from services.cycle_questions (the stable order);
+    ``check_missing`` marks unanswered items.
     """
     response = Response.objects.filter(cycle=cycle, respondent=user).first()
-    saved = dict(response.answers.values_list("question_id", "value")) if response else {}
-    values = {**saved, **(overrides or {})}
+    values = dict(response.answers.values_list("question_id", "value")) if response else {}
 
     dimensions: list = []
     for q in questions:
