@@ -15,6 +15,7 @@ from .models import (
     Dimension,
     DimensionScore,
     Membership,
+    Publication,
     Question,
     Questionnaire,
     Response,
@@ -204,8 +205,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Cycle)
 class CycleAdmin(admin.ModelAdmin):
-    list_display = ["name", "questionnaire", "opens_at", "closes_at", "min_group_size"]
-    list_filter = ["questionnaire"]
+    list_display = [
+        "name",
+        "questionnaire",
+        "opens_at",
+        "closes_at",
+        "min_group_size",
+        "show_while_open",
+    ]
+    list_filter = ["questionnaire", "show_while_open"]
     search_fields = ["name"]
     date_hierarchy = "opens_at"
 
@@ -214,6 +222,25 @@ class CycleAdmin(admin.ModelAdmin):
         if obj is not None and obj.responses.exists():
             return ["questionnaire"]
         return []
+
+
+@admin.register(Publication)
+class PublicationAdmin(admin.ModelAdmin):
+    """Publications are made by the application (on the first read after a cycle closes,
+    or by ``manage.py publish_results``) and never edited: they are read-only here."""
+
+    list_display = ["cycle", "step", "is_final", "published_at", "counted", "submitted", "k"]
+    list_filter = ["is_final"]
+    list_select_related = ["cycle"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AnswerInline(admin.TabularInline):

@@ -7,4 +7,4 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
-        from . import dashboards, security  # noqa: F401  (connect their signal receivers)
+        from . import security  # noqa: F401  (connects its signal receivers)

@@ -1,57 +1,64 @@
 """Reads for the managers' and HR's screens: team dashboards and the organisation overview.
 
-Every figure is aggregated in the database from the scores stored at submission (a few
-small rows per person), never by looping over answers in Python. Drafts are never counted.
+Every figure comes from a publication (``services.publish_cycle``): stored aggregates of
+each team and of the organisation, made once when a cycle closes (or in steps of at
+least k people while it is open, if the cycle says so) over the teams people belonged
+to when they submitted. Nothing here reads another person's scores. Apart from the
+publications, the pages only count who has submitted or started, for the response rate.
 
-Privacy is enforced here, not in templates: a group with fewer submitted responses than
-the cycle's minimum group size k gets a dataclass that carries only "n of k" and no figure
-at all, so no template, chart or CSV can leak what it never received.
+Privacy is settled when a publication is made (``privacy.admit``): whoever could be
+singled out by combining published figures is not in any of them. What remains to do
+here is to show no more precision than the page does: figures leave this module rounded
+to one decimal (the CSV's precision), pages round them to whole numbers, and the
+difference from the organisation is taken between the whole numbers shown.
 
-- A team is its members (role "member"); its managers' own responses are left out, so a
-  manager never sits inside the group they are looking at.
-- The organisation reference is left out when the rest of the organisation (everyone
-  outside the team, less the viewer's own response) is smaller than k: otherwise
-  "organisation minus team" would isolate a small group.
-- Teams overlap (a person may be in several). When two teams' submitted members differ
-  by 1 to k-1 people, subtracting one team's figures from the other's would describe
-  that small group, so both teams' figures are withheld for that cycle.
-- Organisation-wide figures are cached (see ORG_CACHE_SECONDS for how stale they may be).
+A cycle is published on the first read after it closes, so no scheduler is needed
+(``manage.py publish_results`` does the same for cron).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Avg, Count, F, IntegerField, Q, StdDev, Value
-from django.db.models.functions import Cast, Floor, Least
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from . import scoring
-from .models import Cycle, DimensionScore, Membership, Response, Team
+from . import scoring, services
+from .models import Cycle, Membership, Publication, PublishedGroup, Response, Team, TeamSnapshot
 
-SUBMITTED = Response.Status.SUBMITTED
-DRAFT = Response.Status.DRAFT
 MEMBER = Membership.Role.MEMBER
-
-# The quadrant histogram has BINS x BINS cells of 100 / BINS points each: coarse on
-# purpose, so a cell is a region of the chart, never a point that could be one person.
-BINS = 5
+BINS = services.BINS
 # How many cycles (the chosen one and those before it) the trend shows.
 TREND_CYCLES = 8
 
-# Organisation-wide figures are cached per cycle. Bump the version when the cached
-# dataclasses change shape. They may be up to this many seconds behind the latest
-# submissions or erasures (erasing drops them at once in this process, and in every
-# process when the cache is shared through REDIS_URL).
-ORG_CACHE_VERSION = 2
-ORG_CACHE_SECONDS = 300
+
+# --- rounding -------------------------------------------------------------------------------
+
+
+def one_decimal(value: float) -> float:
+    """The precision of the CSV (half away from zero, like the pages' whole numbers)."""
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def whole(value: float) -> int:
+    """The number a page shows for a one-decimal figure (the same rule as floatformat:0)."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 # --- small value types ----------------------------------------------------------------------
@@ -64,10 +71,19 @@ class CycleRef:
     opens_at: datetime
     closes_at: datetime
     k: int
+    show_while_open: bool
+    publication_pk: int | None  # the latest publication, if any
+    final: bool  # published after closing: its figures never change again
+    published_at: datetime | None
 
     @property
     def is_open(self) -> bool:
         return self.opens_at <= timezone.now() < self.closes_at
+
+    @property
+    def waiting(self) -> bool:
+        """Open, and figures are kept until it closes."""
+        return self.is_open and not self.show_while_open
 
 
 @dataclass(frozen=True)
@@ -100,16 +116,17 @@ class DimensionFigure:
     org_sd: float | None = None
 
     @property
-    def spread_low(self) -> float:
-        return max(0.0, self.mean - self.sd)
+    def spread_low(self) -> int:
+        return max(0, whole(self.mean) - whole(self.sd))
 
     @property
-    def spread_high(self) -> float:
-        return min(100.0, self.mean + self.sd)
+    def spread_high(self) -> int:
+        return min(100, whole(self.mean) + whole(self.sd))
 
     @property
-    def difference(self) -> float | None:
-        return None if self.org_mean is None else self.mean - self.org_mean
+    def difference(self) -> int | None:
+        """Team minus organisation, between the whole numbers the page shows."""
+        return None if self.org_mean is None else whole(self.mean) - whole(self.org_mean)
 
 
 @dataclass(frozen=True)
@@ -141,31 +158,17 @@ class ProfileCount:
 
 
 @dataclass(frozen=True)
-class CyclePoint:
-    """The team in one cycle of the trend; None figures mark a gap (fewer than k)."""
+class GroupFigures:
+    """The published figures of one team or of the organisation."""
 
-    cycle_pk: int
-    cycle_name: str
-    submitted: int
-    k: int
-    leadership: float | None
-    management: float | None
-
-    @property
-    def is_gap(self) -> bool:
-        return self.leadership is None
-
-
-@dataclass(frozen=True)
-class OrgFigures:
-    """The whole organisation in one cycle; ``axes`` is None below k."""
-
-    cycle_pk: int
-    submitted: int
-    k: int
-    axes: Axes | None
+    counted: int  # people in the figures
+    submitted: int  # people who had submitted when it was published
+    members: int  # members when it was published
+    axes: Axes
     dimensions: tuple[DimensionFigure, ...]
-    computed_at: datetime
+    quadrant: tuple[QuadrantCell, ...]
+    profiles: tuple[ProfileCount, ...]
+    changed_at: datetime
 
     @property
     def dimension_by_id(self) -> dict[int, DimensionFigure]:
@@ -173,49 +176,97 @@ class OrgFigures:
 
 
 @dataclass(frozen=True)
-class TeamFigures:
-    """Everything shown about a team in a cycle with at least k submitted responses."""
+class CyclePoint:
+    """The team in one cycle of the trend; None figures mark a gap."""
 
-    in_progress: int
-    axes: Axes
-    org_axes: Axes | None  # None when the rest of the organisation is below k
-    org_submitted: int | None
-    org_computed_at: datetime | None
-    dimensions: tuple[DimensionFigure, ...]
-    quadrant: tuple[QuadrantCell, ...]
-    profiles: tuple[ProfileCount, ...]
-    trend: tuple[CyclePoint, ...]
+    cycle_pk: int
+    cycle_name: str
+    counted: int
+    k: int
+    leadership: float | None
+    management: float | None
+    waiting: bool = False  # the cycle is open and publishes at close
+
+    @property
+    def is_gap(self) -> bool:
+        return self.leadership is None
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """Everything shown about a team in a cycle whose figures are published."""
+
+    team: GroupFigures
+    org: GroupFigures | None
+    dimensions: tuple[DimensionFigure, ...]  # the team's, with the organisation's beside
     bins: int = BINS
+
+    @property
+    def axes(self) -> Axes:
+        return self.team.axes
+
+    @property
+    def org_axes(self) -> Axes | None:
+        return self.org.axes if self.org else None
+
+    @property
+    def quadrant(self) -> tuple[QuadrantCell, ...]:
+        return self.team.quadrant
+
+    @property
+    def profiles(self) -> tuple[ProfileCount, ...]:
+        return self.team.profiles
 
 
 @dataclass(frozen=True)
 class TeamDashboard:
-    """A team's dashboard for one cycle. Below k, ``figures`` is None: only n of k is known."""
+    """A team's dashboard for one cycle. Without published figures, ``figures`` is None."""
 
     team_pk: int
     team_name: str
     members: int
     cycle: CycleRef | None  # None when no cycle has started yet
     cycles: tuple[CycleRef, ...]
-    submitted: int
+    submitted: int  # members who had submitted (at publication, or now while open)
+    in_progress: int
     k: int
     figures: TeamFigures | None
-    overlapping: bool = False  # withheld because another team differs by fewer than k
+    trend: tuple[CyclePoint, ...] = ()
+    latest_published: CycleRef | None = None  # for a link while this cycle waits
 
     @property
     def withheld(self) -> bool:
         return self.figures is None
 
     @property
+    def waiting(self) -> bool:
+        return self.cycle is not None and self.cycle.waiting
+
+    @property
+    def counted(self) -> int:
+        return self.figures.team.counted if self.figures else 0
+
+    @property
+    def left_out(self) -> int:
+        """Members who submitted but are not in the published figures."""
+        if self.cycle is None or self.waiting or self.cycle.publication_pk is None:
+            return 0
+        return max(0, self.submitted - self.counted)
+
+    @property
     def response_rate(self) -> int | None:
-        if self.figures is None or not self.members:
+        if not self.members:
             return None
-        return round(100 * self.submitted / self.members)
+        return min(100, round(100 * self.submitted / self.members))
+
+    @property
+    def has_trend(self) -> bool:
+        return any(not p.is_gap for p in self.trend)
 
 
 @dataclass(frozen=True)
 class TeamRow:
-    """A line of the team list or organisation overview; ``axes`` is None below k."""
+    """A line of the team list or organisation overview; ``axes`` is None without figures."""
 
     team_pk: int
     team_name: str
@@ -223,7 +274,8 @@ class TeamRow:
     submitted: int
     k: int | None
     axes: Axes | None = None
-    overlapping: bool = False
+    counted: int = 0
+    waiting: bool = False
 
     @property
     def withheld(self) -> bool:
@@ -231,9 +283,20 @@ class TeamRow:
 
     @property
     def response_rate(self) -> int | None:
-        if self.axes is None or not self.members:
+        if not self.members:
             return None
-        return round(100 * self.submitted / self.members)
+        return min(100, round(100 * self.submitted / self.members))
+
+    @property
+    def left_out(self) -> int:
+        return 0 if self.waiting else max(0, self.submitted - self.counted)
+
+    @property
+    def shown(self) -> tuple[int, int, int] | None:
+        """Leadership, management and balance as the page shows them."""
+        if self.axes is None:
+            return None
+        return whole(self.axes.leadership), whole(self.axes.management), whole(self.axes.balance)
 
 
 @dataclass(frozen=True)
@@ -248,109 +311,115 @@ class OrganisationOverview:
     cycles: tuple[CycleRef, ...]
     people: int  # distinct people with a member role in any team
     people_submitted: int  # of those, how many submitted in this cycle
-    org: OrgFigures | None
-    quadrant: tuple[QuadrantCell, ...]
+    submitted: int  # everyone who submitted in this cycle
+    org: GroupFigures | None
     teams: tuple[TeamRow, ...]
     bins: int = BINS
 
     @property
     def response_rate(self) -> int | None:
-        if self.org is None or self.org.axes is None or not self.people:
+        if not self.people:
             return None
-        return round(100 * self.people_submitted / self.people)
+        return min(100, round(100 * self.people_submitted / self.people))
 
     @property
     def teams_shown(self) -> int:
         return sum(1 for t in self.teams if not t.withheld)
 
+    @property
+    def left_out(self) -> int:
+        if self.org is None:
+            return 0
+        return max(0, self.org.submitted - self.org.counted)
 
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _axes_aggregates(prefix: str = "", *, where: Q | None = None) -> dict:
-    """Mean and SD of the stored axis scores, as keyword arguments for aggregate()."""
-    out = {}
-    for name, field in (
-        ("leadership", "leadership_score"),
-        ("management", "management_score"),
-        ("balance", "balance"),
-    ):
-        # Aliases must not shadow field names (Response has a "balance" column).
-        out["mean_" + name] = Avg(prefix + field, filter=where)
-        out["sd_" + name] = StdDev(prefix + field, filter=where)
-    return out
+    @property
+    def quadrant(self) -> tuple[QuadrantCell, ...]:
+        return self.org.quadrant if self.org else ()
 
 
-def _axes(row: dict) -> Axes:
-    return Axes(
-        leadership=row["mean_leadership"],
-        management=row["mean_management"],
-        balance=row["mean_balance"],
-        leadership_sd=row["sd_leadership"] or 0.0,
-        management_sd=row["sd_management"] or 0.0,
-        balance_sd=row["sd_balance"] or 0.0,
+# --- cycles and their publications ----------------------------------------------------------
+
+
+def _count(queryset) -> Subquery:
+    """COUNT(*) of a queryset, as a subquery for annotate()."""
+    return Subquery(
+        queryset.order_by().annotate(c=Func(F("pk"), function="COUNT")).values("c"),
+        output_field=IntegerField(),
     )
 
 
-def _bin(field: str):
-    width = 100 / BINS
-    # A score of exactly 100 belongs to the top bin, not to a bin of its own.
-    return Least(Cast(Floor(F(field) / width), IntegerField()), Value(BINS - 1))
+def _counts(cycle_pk: int, **counts: Subquery) -> dict[str, int]:
+    """Several counts in one query (``counts`` as made by _count)."""
+    row = Cycle.objects.filter(pk=cycle_pk).annotate(**counts).values(*counts).get()
+    return {name: value or 0 for name, value in row.items()}
 
 
-def _quadrant(responses) -> tuple[QuadrantCell, ...]:
-    rows = (
-        responses.annotate(lb=_bin("leadership_score"), mb=_bin("management_score"))
-        .values("lb", "mb")
-        .annotate(n=Count("pk"))
-        .order_by("lb", "mb")
-    )
-    return tuple(
-        QuadrantCell(leadership_bin=int(r["lb"]), management_bin=int(r["mb"]), count=r["n"])
-        for r in rows
-    )
-
-
-def _dimension_figures(scores, *, k: int) -> tuple[DimensionFigure, ...]:
-    rows = (
-        scores.values(
-            "dimension_id",
-            "dimension__code",
-            "dimension__name",
-            "dimension__axis",
-            "dimension__order",
+def _cycle_rows():
+    now = timezone.now()
+    latest = Publication.objects.filter(cycle=OuterRef("pk")).order_by("-step")
+    return (
+        Cycle.objects.started(now)
+        .annotate(
+            publication_pk=Subquery(latest.values("pk")[:1]),
+            published_at=Subquery(latest.values("published_at")[:1]),
+            final=Exists(Publication.objects.filter(cycle=OuterRef("pk"), is_final=True)),
+            # Only a live cycle counts who waits to be published (a handful of rows).
+            pending=Case(
+                When(
+                    show_while_open=True,
+                    closes_at__gt=now,
+                    then=_count(
+                        Response.objects.filter(
+                            cycle=OuterRef("pk"),
+                            status=Response.Status.SUBMITTED,
+                            published_step__isnull=True,
+                        )
+                    ),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
-        .annotate(mean=Avg("score"), sd=StdDev("score"), n=Count("pk"))
-        .order_by("dimension__order", "dimension_id")
-    )
-    return tuple(
-        DimensionFigure(
-            dimension_id=r["dimension_id"],
-            code=r["dimension__code"],
-            name=r["dimension__name"],
-            axis=r["dimension__axis"],
-            mean=r["mean"],
-            sd=r["sd"] or 0.0,
-        )
-        for r in rows
-        # Each dimension is its own group: never show one that fewer than k people scored.
-        if r["n"] >= k
+        .order_by("-opens_at", "-pk")
     )
 
 
 def _cycle_refs() -> tuple[CycleRef, ...]:
-    """Every cycle that has opened, newest first (one query)."""
+    """Every cycle that has opened, newest first, publishing any that is due.
+
+    One query, plus the publishing itself on the rare read that finds a cycle due.
+    """
+    now = timezone.now()
+    rows = list(_cycle_rows())
+    due = [
+        c
+        for c in rows
+        if (c.closes_at <= now and not c.final)
+        or (
+            c.show_while_open
+            and c.closes_at > now
+            and c.pending >= c.k
+            and c.pending != c.publish_checked
+        )
+    ]
+    if due:
+        for cycle in due:
+            services.publish_cycle(cycle=cycle, now=now)
+        rows = list(_cycle_rows())
     return tuple(
-        CycleRef(pk=pk, name=name, opens_at=opens, closes_at=closes, k=max(k, _floor()))
-        for pk, name, opens, closes, k in Cycle.objects.started()
-        .order_by("-opens_at", "-pk")
-        .values_list("pk", "name", "opens_at", "closes_at", "min_group_size")
+        CycleRef(
+            pk=c.pk,
+            name=c.name,
+            opens_at=c.opens_at,
+            closes_at=c.closes_at,
+            k=c.k,
+            show_while_open=c.show_while_open,
+            publication_pk=c.publication_pk,
+            final=c.final,
+            published_at=c.published_at,
+        )
+        for c in rows
     )
-
-
-def _floor() -> int:
-    """The smallest k the site allows, whatever a cycle says."""
-    return settings.LVM_MIN_GROUP_SIZE_FLOOR
 
 
 def _pick(cycles: tuple[CycleRef, ...], cycle_pk: int | None) -> CycleRef | None:
@@ -363,19 +432,81 @@ def _pick(cycles: tuple[CycleRef, ...], cycle_pk: int | None) -> CycleRef | None
     raise LookupError(cycle_pk)
 
 
-def _team_members(team_pk: int, prefix: str = "") -> Q:
-    """Responses of the team's members.
+# --- from stored sums to figures ------------------------------------------------------------
 
-    A join, not ``respondent_id IN (subquery)``: PostgreSQL then walks from the team's
-    memberships into the responses by their respondent index (a nested loop over the
-    team) instead of hashing every response of the cycle (docs/benchmarks.md). A person
-    is in a team at most once, so the join never counts anyone twice.
-    """
-    return Q(
-        **{
-            prefix + "respondent__memberships__team_id": team_pk,
-            prefix + "respondent__memberships__role": MEMBER,
-        }
+
+def _mean_sd(n: int, total: float, squares: float) -> tuple[float, float]:
+    mean = total / n
+    variance = (squares - total * total / n) / (n - 1) if n > 1 else 0.0
+    return mean, math.sqrt(max(variance, 0.0))
+
+
+def _axes(group: PublishedGroup) -> Axes:
+    values = {}
+    for name in ("leadership", "management", "balance"):
+        mean, sd = _mean_sd(
+            group.n, getattr(group, name + "_sum"), getattr(group, name + "_sumsq")
+        )
+        values[name] = one_decimal(mean)
+        values[name + "_sd"] = one_decimal(sd)
+    return Axes(**values)
+
+
+def _figures(group: PublishedGroup) -> GroupFigures | None:
+    """The figures of a published group, or None when nobody is in it."""
+    if not group.n:
+        return None
+    dimensions = []
+    for pk, code, name, axis, n, total, squares in group.dimensions:
+        # A dimension scored by only part of the group (items switched off mid-cycle)
+        # would be a set of its own: never shown.
+        if n != group.n:
+            continue
+        mean, sd = _mean_sd(n, total, squares)
+        dimensions.append(
+            DimensionFigure(
+                dimension_id=pk,
+                code=code,
+                name=name,
+                axis=axis,
+                mean=one_decimal(mean),
+                sd=one_decimal(sd),
+            )
+        )
+    return GroupFigures(
+        counted=group.n,
+        submitted=group.submitted,
+        members=group.members,
+        axes=_axes(group),
+        dimensions=tuple(dimensions),
+        quadrant=tuple(
+            QuadrantCell(leadership_bin=lb, management_bin=mb, count=count)
+            for lb, mb, count in group.quadrant
+        ),
+        profiles=tuple(
+            ProfileCount(label=p.label, count=group.profiles.get(p.value, 0))
+            for p in scoring.Profile
+        ),
+        changed_at=group.changed_at,
+    )
+
+
+def _with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[DimensionFigure, ...]:
+    if org is None:
+        return team.dimensions
+    by_code = {d.code: d for d in org.dimensions}
+    return tuple(
+        DimensionFigure(
+            dimension_id=d.dimension_id,
+            code=d.code,
+            name=d.name,
+            axis=d.axis,
+            mean=d.mean,
+            sd=d.sd,
+            org_mean=by_code[d.code].mean if d.code in by_code else None,
+            org_sd=by_code[d.code].sd if d.code in by_code else None,
+        )
+        for d in team.dimensions
     )
 
 
@@ -401,160 +532,71 @@ def team_for_manager(*, user: AbstractBaseUser, team_pk: int) -> Team | None:
     return visible_teams(user=user).filter(pk=team_pk).first()
 
 
+def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int, int]:
+    """Members who have submitted, per team (from the snapshot taken at submission)."""
+    rows = TeamSnapshot.objects.filter(cycle_id=cycle.pk)
+    if team_ids is not None:
+        rows = rows.filter(team_id__in=team_ids)
+    return dict(
+        rows.values("team_id").annotate(n=Count("pk")).values_list("team_id", "n").order_by()
+    )
+
+
+def _team_rows(cycle: CycleRef, teams: list[tuple[int, str, int]], *, all_teams: bool):
+    """One TeamRow per (pk, name, members), from the cycle's latest publication."""
+    groups = {}
+    if cycle.publication_pk is not None:
+        published = PublishedGroup.objects.filter(publication_id=cycle.publication_pk)
+        if not all_teams:
+            published = published.filter(team_id__in=[t[0] for t in teams])
+        else:
+            published = published.filter(team__isnull=False)
+        groups = {g.team_id: g for g in published.defer("dimensions", "quadrant", "profiles")}
+    live = (
+        None
+        if cycle.final
+        else _submitted_per_team(cycle, None if all_teams else [t[0] for t in teams])
+    )
+    rows = []
+    for pk, name, members in teams:
+        group = groups.get(pk)
+        submitted = (group.submitted if group else 0) if cycle.final else live.get(pk, 0)
+        shown = group is not None and group.n > 0
+        rows.append(
+            TeamRow(
+                team_pk=pk,
+                team_name=name,
+                members=members,
+                submitted=submitted,
+                k=cycle.k,
+                axes=_axes(group) if shown else None,
+                counted=group.n if group else 0,
+                waiting=cycle.waiting,
+            )
+        )
+    return tuple(rows)
+
+
 def team_list(*, user: AbstractBaseUser) -> TeamList:
-    """The person's teams with their size and, for the latest cycle, n of k or the figures."""
-    teams = list(visible_teams(user=user).order_by("name"))
+    """The person's teams with their size and, for the latest cycle, the published figures."""
+    teams = [(t.pk, t.name, t.member_count) for t in visible_teams(user=user).order_by("name")]
     cycle = _pick(_cycle_refs(), None)
     if cycle is None:
         rows = tuple(
-            TeamRow(team_pk=t.pk, team_name=t.name, members=t.member_count, submitted=0, k=None)
-            for t in teams
+            TeamRow(team_pk=pk, team_name=name, members=members, submitted=0, k=None)
+            for pk, name, members in teams
         )
         return TeamList(cycle=None, teams=rows)
-    team_ids = None if user.is_staff else [t.pk for t in teams]
-    per_team = _per_team(cycle, team_ids=team_ids)
-    blocked = _overlap_blocked([cycle], team_ids=team_ids)
-    return TeamList(
-        cycle=cycle,
-        teams=tuple(
-            _team_row(cycle, t.pk, t.name, t.member_count, per_team, blocked) for t in teams
-        ),
-    )
-
-
-def _per_team(cycle: CycleRef, *, team_ids: list[int] | None) -> dict[int, dict]:
-    """Submitted count and axis figures per team for a cycle, in one grouped query."""
-    memberships = Membership.objects.filter(role=MEMBER)
-    if team_ids is not None:
-        memberships = memberships.filter(team_id__in=team_ids)
-    rows = (
-        memberships.filter(user__responses__cycle_id=cycle.pk, user__responses__status=SUBMITTED)
-        .values("team_id")
-        .annotate(submitted=Count("pk"), **_axes_aggregates("user__responses__"))
-        .order_by()
-    )
-    return {r["team_id"]: r for r in rows}
-
-
-_OVERLAP_SQL = """
-SELECT p.cycle_id, p.t, p.shared,
-  (SELECT COUNT(*) FROM {m} m3 JOIN {r} r3 ON r3.respondent_id = m3.user_id
-    WHERE m3.team_id = p.t AND m3.role = %s AND r3.cycle_id = p.cycle_id AND r3.status = %s),
-  (SELECT COUNT(*) FROM {m} m4 JOIN {r} r4 ON r4.respondent_id = m4.user_id
-    WHERE m4.team_id = p.u AND m4.role = %s AND r4.cycle_id = p.cycle_id AND r4.status = %s)
-FROM (
-  SELECT r.cycle_id AS cycle_id, a.team_id AS t, b.team_id AS u, COUNT(*) AS shared
-  FROM {m} a
-  JOIN {m} b ON b.user_id = a.user_id AND b.team_id <> a.team_id AND b.role = %s
-  JOIN {r} r ON r.respondent_id = a.user_id
-  WHERE a.role = %s AND r.status = %s AND r.cycle_id IN ({cycles}) {teams}
-  GROUP BY r.cycle_id, a.team_id, b.team_id
-) p
-"""
-
-
-def _overlap_blocked(
-    cycles: list[CycleRef], *, team_ids: list[int] | None
-) -> set[tuple[int, int]]:
-    """(cycle, team) pairs to withhold because another team differs by 1 to k-1 people.
-
-    One query: for every pair of teams sharing submitted members, the shared count and
-    both sizes; the difference between the two groups is size + size - 2 * shared.
-    Only people in several teams produce pairs, so it is cheap when teams do not overlap.
-    """
-    if not cycles or team_ids == []:
-        return set()
-    k_of = {c.pk: c.k for c in cycles}
-    sql = _OVERLAP_SQL.format(
-        m=Membership._meta.db_table,
-        r=Response._meta.db_table,
-        cycles=", ".join(["%s"] * len(cycles)),
-        teams=""
-        if team_ids is None
-        else f"AND a.team_id IN ({', '.join(['%s'] * len(team_ids))})",
-    )
-    params = [MEMBER, SUBMITTED, MEMBER, SUBMITTED, MEMBER, MEMBER, SUBMITTED, *k_of]
-    params += team_ids or []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return {
-        (cycle_pk, team_pk)
-        for cycle_pk, team_pk, shared, size_t, size_u in rows
-        if 0 < size_t + size_u - 2 * shared < k_of[cycle_pk]
-    }
-
-
-def _team_row(
-    cycle: CycleRef,
-    pk: int,
-    name: str,
-    members: int,
-    per_team: dict,
-    blocked: set[tuple[int, int]],
-) -> TeamRow:
-    row = per_team.get(pk)
-    submitted = row["submitted"] if row else 0
-    overlapping = submitted >= cycle.k and (cycle.pk, pk) in blocked
-    return TeamRow(
-        team_pk=pk,
-        team_name=name,
-        members=members,
-        submitted=submitted,
-        k=cycle.k,
-        axes=_axes(row) if submitted >= cycle.k and not overlapping else None,
-        overlapping=overlapping,
-    )
+    return TeamList(cycle=cycle, teams=_team_rows(cycle, teams, all_teams=user.is_staff))
 
 
 # --- the organisation -----------------------------------------------------------------------
 
 
-def _org_cache_key(cycle_pk: int) -> str:
-    return f"lvm:dashboards:org:v{ORG_CACHE_VERSION}:cycle:{cycle_pk}"
-
-
-def organisation_figures(*, cycle: CycleRef) -> OrgFigures:
-    """Organisation-wide figures for a cycle: from the cache, or two aggregate queries."""
-    key = _org_cache_key(cycle.pk)
-    figures = cache.get(key)
-    if figures is not None:
-        return figures
-    responses = Response.objects.filter(cycle_id=cycle.pk, status=SUBMITTED)
-    row = responses.aggregate(submitted=Count("pk"), **_axes_aggregates())
-    shown = row["submitted"] >= cycle.k
-    figures = OrgFigures(
-        cycle_pk=cycle.pk,
-        submitted=row["submitted"],
-        k=cycle.k,
-        axes=_axes(row) if shown else None,
-        dimensions=_dimension_figures(
-            DimensionScore.objects.filter(response__cycle_id=cycle.pk, response__status=SUBMITTED),
-            k=cycle.k,
-        )
-        if shown
-        else (),
-        computed_at=timezone.now(),
-    )
-    timeout = ORG_CACHE_SECONDS
-    cache.set(key, figures, timeout)
-    return figures
-
-
-def forget_organisation_figures(*, cycle_pk: int) -> None:
-    """Drop a cycle's cached organisation figures and overview (e.g. after erasing data)."""
-    cache.delete_many([_org_cache_key(cycle_pk), _overview_cache_key(cycle_pk)])
-
-
-def _overview_cache_key(cycle_pk: int) -> str:
-    return f"lvm:dashboards:overview:v{ORG_CACHE_VERSION}:cycle:{cycle_pk}"
-
-
 def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOverview | None:
-    """Staff's view of a cycle: organisation figures and one line per team (below k: n of k).
+    """HR's view of a cycle: the organisation's published figures and one line per team.
 
-    None when ``cycle_pk`` names no cycle that has opened. Cached like the organisation
-    figures, for the same time.
+    None when ``cycle_pk`` names no cycle that has opened.
     """
     cycles = _cycle_refs()
     try:
@@ -567,48 +609,43 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
             cycles=cycles,
             people=0,
             people_submitted=0,
+            submitted=0,
             org=None,
-            quadrant=(),
             teams=(),
         )
-    key = _overview_cache_key(cycle.pk)
-    cached = cache.get(key)
-    if cached is not None:
-        people, people_submitted, quadrant, teams = cached
-    else:
-        people, people_submitted, quadrant, teams = _overview_parts(cycle)
-        timeout = ORG_CACHE_SECONDS
-        cache.set(key, (people, people_submitted, quadrant, teams), timeout)
-    org = organisation_figures(cycle=cycle)
-    return OrganisationOverview(
-        cycle=cycle,
-        cycles=cycles,
-        people=people,
-        people_submitted=people_submitted,
-        org=org,
-        quadrant=quadrant if org.axes is not None else (),
-        teams=teams,
-    )
-
-
-def _overview_parts(cycle: CycleRef):
-    members = Membership.objects.filter(role=MEMBER).values("user_id").distinct()
-    people = members.count()
-    people_submitted = Response.objects.filter(
-        cycle_id=cycle.pk, status=SUBMITTED, respondent_id__in=members
-    ).count()
-    quadrant = _quadrant(Response.objects.filter(cycle_id=cycle.pk, status=SUBMITTED))
-    per_team = _per_team(cycle, team_ids=None)
-    blocked = _overlap_blocked([cycle], team_ids=None)
-    teams = tuple(
-        _team_row(cycle, pk, name, members, per_team, blocked)
-        for pk, name, members in Team.objects.annotate(
-            n=Count("memberships", filter=Q(memberships__role=MEMBER))
-        )
+    org_group = None
+    if cycle.publication_pk:
+        org_group = PublishedGroup.objects.filter(
+            publication_id=cycle.publication_pk, team__isnull=True
+        ).first()
+    teams = list(
+        Team.objects.annotate(n=Count("memberships", filter=Q(memberships__role=MEMBER)))
         .order_by("name")
         .values_list("pk", "name", "n")
     )
-    return people, people_submitted, quadrant, teams
+    counts = _counts(
+        cycle.pk,
+        people=_count(Membership.objects.filter(role=MEMBER).values("user_id").distinct()),
+        people_submitted=_count(
+            Response.objects.filter(
+                cycle_id=cycle.pk,
+                status=Response.Status.SUBMITTED,
+                snapshot__isnull=False,
+            ).distinct()
+        ),
+        submitted=_count(
+            Response.objects.filter(cycle_id=cycle.pk, status=Response.Status.SUBMITTED)
+        ),
+    )
+    return OrganisationOverview(
+        cycle=cycle,
+        cycles=cycles,
+        people=counts["people"] or 0,
+        people_submitted=counts["people_submitted"] or 0,
+        submitted=counts["submitted"] or 0,
+        org=_figures(org_group) if org_group else None,
+        teams=_team_rows(cycle, teams, all_teams=True),
+    )
 
 
 # --- one team -------------------------------------------------------------------------------
@@ -618,9 +655,9 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     """A team's dashboard for a cycle (the latest to have opened by default).
 
     ``team`` comes from team_for_manager (it carries ``member_count``). Returns None when
-    ``cycle_pk`` names no cycle that has opened. The number of queries does not depend on
-    the size of the team: cycles, per-cycle team figures, dimensions, quadrant, and the
-    cached organisation figures (two more queries when the cache is cold).
+    ``cycle_pk`` names no cycle that has opened. Three queries whatever the team's size:
+    the cycles, the published rows (this team in the trend's cycles, and the
+    organisation), and the live counts while the cycle is open.
     """
     cycles = _cycle_refs()
     try:
@@ -630,152 +667,123 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     members = getattr(team, "member_count", None)
     if members is None:
         members = team.memberships.filter(role=MEMBER).count()
+    base = {"team_pk": team.pk, "team_name": team.name, "members": members, "cycles": cycles}
     if cycle is None:
-        return TeamDashboard(
-            team_pk=team.pk,
-            team_name=team.name,
-            members=members,
-            cycle=None,
-            cycles=cycles,
-            submitted=0,
-            k=_floor(),
-            figures=None,
-        )
+        return TeamDashboard(**base, cycle=None, submitted=0, in_progress=0, k=0, figures=None)
 
     # The chosen cycle and the ones before it, oldest first, for the trend.
     index = cycles.index(cycle)
     trend_cycles = list(reversed(cycles[index : index + TREND_CYCLES]))
-    submitted = Q(status=SUBMITTED)
-    per_cycle = {
-        r["cycle_id"]: r
-        for r in Response.objects.filter(_team_members(team.pk))
-        .filter(cycle_id__in=[c.pk for c in trend_cycles])
-        .values("cycle_id")
-        .annotate(
-            submitted=Count("pk", filter=submitted),
-            drafts=Count("pk", filter=Q(status=DRAFT)),
-            **_axes_aggregates(where=submitted),
-            **{
-                "profile_" + p.value: Count("pk", filter=Q(status=SUBMITTED, profile=p.value))
-                for p in scoring.Profile
-            },
-        )
+    publications = [c.publication_pk for c in trend_cycles if c.publication_pk]
+    rows = (
+        PublishedGroup.objects.filter(publication_id__in=publications)
+        .filter(Q(team_id=team.pk) | Q(team__isnull=True, publication_id=cycle.publication_pk))
         .order_by()
-    }
-    current = per_cycle.get(cycle.pk)
-    n = current["submitted"] if current else 0
-    base = {
-        "team_pk": team.pk,
-        "team_name": team.name,
-        "members": members,
-        "cycle": cycle,
-        "cycles": cycles,
-        "submitted": n,
-        "k": cycle.k,
-    }
-    if n < cycle.k:
-        return TeamDashboard(**base, figures=None)
-    blocked = _overlap_blocked(trend_cycles, team_ids=[team.pk])
-    if (cycle.pk, team.pk) in blocked:
-        return TeamDashboard(**base, figures=None, overlapping=True)
-
-    responses = Response.objects.filter(
-        _team_members(team.pk), cycle_id=cycle.pk, status=SUBMITTED
     )
-    dimensions = _dimension_figures(
-        DimensionScore.objects.filter(
-            _team_members(team.pk, "response__"),
-            response__cycle_id=cycle.pk,
-            response__status=SUBMITTED,
-        ),
-        k=cycle.k,
-    )
-    quadrant = _quadrant(responses)
+    team_groups, org_group = {}, None
+    for row in rows:
+        if row.team_id is None:
+            org_group = row
+        else:
+            team_groups[row.publication_id] = row
 
-    org = organisation_figures(cycle=cycle)
-    # Organisation minus this team, less the viewer's own response (a manager's is in the
-    # organisation but not in the team), must itself be a group of at least k.
-    org_shown = org.axes is not None and org.submitted - n - 1 >= cycle.k
-    if org_shown:
-        by_id = org.dimension_by_id
-        dimensions = tuple(
-            DimensionFigure(
-                dimension_id=d.dimension_id,
-                code=d.code,
-                name=d.name,
-                axis=d.axis,
-                mean=d.mean,
-                sd=d.sd,
-                org_mean=by_id[d.dimension_id].mean if d.dimension_id in by_id else None,
-                org_sd=by_id[d.dimension_id].sd if d.dimension_id in by_id else None,
-            )
-            for d in dimensions
+    current = team_groups.get(cycle.publication_pk) if cycle.publication_pk else None
+    if cycle.final:
+        # As published: later joins, leavers and erasures change nothing about a closed cycle.
+        submitted = current.submitted if current else 0
+        in_progress = 0
+        if current is not None:
+            base["members"] = current.members
+    else:
+        counts = _counts(
+            cycle.pk,
+            submitted=_count(TeamSnapshot.objects.filter(cycle_id=cycle.pk, team_id=team.pk)),
+            in_progress=_count(
+                Response.objects.filter(
+                    cycle_id=cycle.pk,
+                    status=Response.Status.DRAFT,
+                    respondent__memberships__team_id=team.pk,
+                    respondent__memberships__role=MEMBER,
+                )
+            ),
         )
+        submitted, in_progress = counts["submitted"] or 0, counts["in_progress"] or 0
 
     trend = []
     for c in trend_cycles:
-        row = per_cycle.get(c.pk)
-        count = row["submitted"] if row else 0
-        shown = count >= c.k and (c.pk, team.pk) not in blocked
+        group = team_groups.get(c.publication_pk) if c.publication_pk else None
+        axes = _axes(group) if group is not None and group.n else None
         trend.append(
             CyclePoint(
                 cycle_pk=c.pk,
                 cycle_name=c.name,
-                submitted=count,
+                counted=group.n if group else 0,
                 k=c.k,
-                leadership=row["mean_leadership"] if shown else None,
-                management=row["mean_management"] if shown else None,
+                leadership=axes.leadership if axes else None,
+                management=axes.management if axes else None,
+                waiting=c.waiting,
             )
         )
-    figures = TeamFigures(
-        in_progress=current["drafts"],
-        axes=_axes(current),
-        org_axes=org.axes if org_shown else None,
-        org_submitted=org.submitted if org_shown else None,
-        org_computed_at=org.computed_at if org_shown else None,
-        dimensions=dimensions,
-        quadrant=quadrant,
-        profiles=tuple(
-            ProfileCount(label=p.label, count=current["profile_" + p.value])
-            for p in scoring.Profile
-        ),
+    team_figures = _figures(current) if current is not None else None
+    figures = None
+    if team_figures is not None:
+        org_figures = _figures(org_group) if org_group is not None else None
+        figures = TeamFigures(
+            team=team_figures,
+            org=org_figures,
+            dimensions=_with_reference(team_figures, org_figures),
+        )
+    return TeamDashboard(
+        **base,
+        cycle=cycle,
+        submitted=submitted,
+        in_progress=in_progress,
+        k=cycle.k,
+        figures=figures,
         trend=tuple(trend),
+        latest_published=next((c for c in cycles if c.publication_pk), None),
     )
-    return TeamDashboard(**base, figures=figures)
 
 
 # --- CSV ------------------------------------------------------------------------------------
 
 
 def _r(value: float | None) -> float | str:
-    return "" if value is None else round(value, 1)
+    return "" if value is None else one_decimal(value)
 
 
 def team_export_rows(dashboard: TeamDashboard) -> list[list]:
-    """Exactly the aggregates the dashboard shows, as CSV rows; below k only n of k."""
+    """Exactly the aggregates the dashboard shows, as CSV rows (one decimal at most)."""
+    cycle = dashboard.cycle
     rows: list[list] = [
         ["section", "measure", "team", "organisation"],
         ["about", "team", dashboard.team_name, ""],
-        ["about", "cycle", dashboard.cycle.name if dashboard.cycle else "", ""],
-        ["about", "members", dashboard.members, ""],
+        ["about", "cycle", cycle.name if cycle else "", ""],
         ["about", "minimum group size (k)", dashboard.k, ""],
-        ["about", "submitted", dashboard.submitted, ""],
     ]
     figures = dashboard.figures
+    rows += [
+        ["about", "members", dashboard.members, ""],
+        ["about", "submitted", dashboard.submitted, ""],
+    ]
+    if cycle is not None and cycle.publication_pk is not None:
+        rows.append(["about", "published", cycle.published_at.isoformat(), ""])
     if figures is None:
-        status = (
-            f"hidden: overlaps another team by fewer than {dashboard.k} people"
-            if dashboard.overlapping
-            else f"not enough responses yet ({dashboard.submitted} of {dashboard.k})"
-        )
+        if cycle is None:
+            status = "no cycle has started"
+        elif dashboard.waiting:
+            status = f"figures are published when the cycle closes ({cycle.closes_at:%Y-%m-%d})"
+        else:
+            status = f"no figures: fewer than {dashboard.k} people could be counted"
         rows.append(["about", "status", status, ""])
         return rows
-    org = figures.org_axes
+    org = figures.org
     rows += [
-        ["about", "in progress", figures.in_progress, ""],
-        ["about", "response rate (%)", dashboard.response_rate, ""],
-        ["about", "organisation responses", "", figures.org_submitted or ""],
+        ["about", "counted in the figures", figures.team.counted, org.counted if org else ""],
+        ["about", "left out to protect privacy", dashboard.left_out, ""],
     ]
+    if cycle.is_open:
+        rows.append(["about", "in progress", dashboard.in_progress, ""])
     for label, attr in (
         ("leadership mean", "leadership"),
         ("leadership standard deviation", "leadership_sd"),
@@ -789,7 +797,7 @@ def team_export_rows(dashboard: TeamDashboard) -> list[list]:
                 "axes (0-100)",
                 label,
                 _r(getattr(figures.axes, attr)),
-                _r(getattr(org, attr)) if org else "",
+                _r(getattr(org.axes, attr)) if org else "",
             ]
         )
     for d in figures.dimensions:
@@ -809,19 +817,12 @@ def team_export_rows(dashboard: TeamDashboard) -> list[list]:
                 "",
             ]
         )
-    for point in figures.trend:
+    for point in dashboard.trend:
         if point.is_gap:
-            status = f"not enough responses ({point.submitted} of {point.k})"
+            status = "no figures"
             rows.append(["trend", f"{point.cycle_name}: leadership", status, ""])
             rows.append(["trend", f"{point.cycle_name}: management", status, ""])
         else:
             rows.append(["trend", f"{point.cycle_name}: leadership", _r(point.leadership), ""])
             rows.append(["trend", f"{point.cycle_name}: management", _r(point.management), ""])
     return rows
-
-
-@receiver(post_delete, sender=Response)
-def _forget_after_erasure(sender, instance: Response, **kwargs) -> None:
-    """Erased responses (in the admin, or with their person) leave the cached figures."""
-    cycle_pk = instance.cycle_id
-    transaction.on_commit(lambda: forget_organisation_figures(cycle_pk=cycle_pk))

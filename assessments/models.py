@@ -246,9 +246,19 @@ class Cycle(models.Model):
     min_group_size = models.PositiveSmallIntegerField(
         "minimum group size",
         default=5,
-        help_text="No team figure is shown until at least this many people have submitted "
-        "(never below 3).",
+        help_text="Every group of people behind the published figures holds at least this "
+        "many (never below 3). It can't be lowered once people have answered.",
     )
+    show_while_open = models.BooleanField(
+        "show figures while the cycle is open",
+        default=False,
+        help_text="Off: team figures are published once, when the cycle closes. On: they are "
+        "also published while it is open, in steps of at least the minimum group size, so "
+        "people who answer late may not all be counted.",
+    )
+    # How many submitted responses were waiting when a live publication last admitted
+    # nobody; the next read tries again only once that number has changed.
+    publish_checked = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CycleQuerySet.as_manager()
 
@@ -272,10 +282,28 @@ class Cycle(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": "The cycle must close after it opens."})
+        if self.pk and self.min_group_size is not None:
+            before = Cycle.objects.filter(pk=self.pk).values_list("min_group_size", flat=True)
+            stored = before[0] if before else None
+            if stored is not None and self.min_group_size < stored and self.responses.exists():
+                raise ValidationError(
+                    {
+                        "min_group_size": (
+                            f"People have already answered this cycle expecting groups of at "
+                            f"least {stored}, so the minimum group size can't be lowered. "
+                            "It can be raised."
+                        )
+                    }
+                )
 
     def is_open(self, when=None) -> bool:
         when = when or timezone.now()
         return self.opens_at <= when < self.closes_at
+
+    @property
+    def k(self) -> int:
+        """The minimum group size in force: the cycle's, never below the site's floor."""
+        return max(self.min_group_size, settings.LVM_MIN_GROUP_SIZE_FLOOR)
 
 
 class ResponseQuerySet(models.QuerySet):
@@ -303,6 +331,9 @@ class Response(models.Model):
     profile = models.CharField(
         max_length=20, blank=True, choices=[(p.value, p.label) for p in scoring.Profile]
     )
+    # The publication step from which this response is counted in the cycle's published
+    # figures; empty until then, and for good if privacy keeps it out.
+    published_step = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     objects = ResponseQuerySet.as_manager()
 
@@ -347,7 +378,10 @@ class Response(models.Model):
                 name="%(app_label)s_%(class)s_management_range",
             ),
         ]
-        indexes = [models.Index(fields=["cycle", "status", "respondent"])]
+        indexes = [
+            models.Index(fields=["cycle", "status", "respondent"]),
+            models.Index(fields=["cycle", "published_step"], name="assessments_response_pub"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.respondent} — {self.cycle} ({self.get_status_display()})"
@@ -402,3 +436,118 @@ class DimensionScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension.name}: {self.score:.0f}"
+
+
+class TeamSnapshot(models.Model):
+    """A team the respondent belonged to as a member when they submitted.
+
+    A cycle's team figures always use these rows, so later joins, moves and leavers never
+    change them. ``counted`` says whether the response went into this team's published
+    figures (privacy may count a person in the organisation but not in a small team).
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="snapshot")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="snapshots")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="snapshots")
+    counted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["cycle", "team", "response"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "team"], name="%(app_label)s_%(class)s_once_per_team"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "cycle"], name="assessments_snapshot_team")]
+
+    def __str__(self) -> str:
+        return f"{self.response} in {self.team}"
+
+
+class Publication(models.Model):
+    """One publication of a cycle's figures: the whole cycle at close, or a live step.
+
+    Figures are cumulative: step n holds everyone counted at steps 1..n. Nothing is ever
+    recomputed from people's rows once published, so erasures and team changes leave it.
+    """
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="publications")
+    step = models.PositiveSmallIntegerField()
+    is_final = models.BooleanField(default=False)
+    published_at = models.DateTimeField(default=timezone.now)
+    k = models.PositiveSmallIntegerField()
+    submitted = models.PositiveIntegerField(help_text="Submitted responses at publication.")
+    counted = models.PositiveIntegerField(help_text="Responses in the published figures.")
+
+    class Meta:
+        ordering = ["cycle", "step"]
+        get_latest_by = "step"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "step"], name="%(app_label)s_%(class)s_one_per_step"
+            ),
+            models.UniqueConstraint(
+                fields=["cycle"],
+                condition=Q(is_final=True),
+                name="%(app_label)s_%(class)s_one_final",
+            ),
+            models.CheckConstraint(
+                condition=Q(step__gte=1), name="%(app_label)s_%(class)s_step_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "final" if self.is_final else f"step {self.step}"
+        return f"{self.cycle} ({kind})"
+
+    @property
+    def left_out(self) -> int:
+        return max(0, self.submitted - self.counted)
+
+
+class PublishedGroup(models.Model):
+    """The published aggregates of one team (or, with no team, the organisation).
+
+    Sums and sums of squares give means and spreads; the counts of profiles and of the
+    quadrant cells are stored as they will be shown. Dimension names are copied so that
+    a publication reads in one query and stays as it was published.
+    """
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="groups")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="publications"
+    )
+    members = models.PositiveIntegerField(help_text="Members of the team at publication.")
+    submitted = models.PositiveIntegerField(help_text="Of those in the team when they submitted.")
+    n = models.PositiveIntegerField(help_text="People in these figures.")
+    changed_at = models.DateTimeField(help_text="When these figures last changed.")
+    leadership_sum = models.FloatField(default=0)
+    leadership_sumsq = models.FloatField(default=0)
+    management_sum = models.FloatField(default=0)
+    management_sumsq = models.FloatField(default=0)
+    balance_sum = models.FloatField(default=0)
+    balance_sumsq = models.FloatField(default=0)
+    # {profile value: people}
+    profiles = models.JSONField(default=dict)
+    # [[leadership bin, management bin, people], ...] for cells with anyone in them
+    quadrant = models.JSONField(default=list)
+    # [[dimension id, code, name, axis, n, sum, sum of squares], ...] in questionnaire order
+    dimensions = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["publication", "team"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "team"],
+                condition=Q(team__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["publication"],
+                condition=Q(team__isnull=True),
+                name="%(app_label)s_%(class)s_one_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team or 'Organisation'} — {self.publication}"

@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import scoring
-from .models import Answer, Cycle, DimensionScore, Question, Response
+from . import privacy, scoring
+from .models import (
+    Answer,
+    Cycle,
+    Dimension,
+    DimensionScore,
+    Membership,
+    Publication,
+    PublishedGroup,
+    Question,
+    Response,
+    Team,
+    TeamSnapshot,
+)
 
 
 class AssessmentError(Exception):
@@ -50,6 +64,42 @@ def cycle_questions(cycle: Cycle) -> list[Question]:
         .select_related("dimension")
         .order_by("dimension__order", "dimension_id", "order", "id")
     )
+
+
+_CYCLE_FIELDS = (
+    "id",
+    "name",
+    "questionnaire_id",
+    "opens_at",
+    "closes_at",
+    "min_group_size",
+    "show_while_open",
+    "publish_checked",
+)
+
+
+def started_cycle_with_questions(cycle_pk: int) -> tuple[Cycle, list[Question]] | None:
+    """A cycle that has opened, with its active questions, in one query; None if unknown.
+
+    The cycle rides along on its questions (a join), which keeps a submission at a fixed,
+    small number of statements. Without questions it is read on its own.
+    """
+    now = timezone.now()
+    questions = list(
+        Question.objects.active()
+        .filter(questionnaire__cycles__pk=cycle_pk, questionnaire__cycles__opens_at__lte=now)
+        .select_related("dimension", "questionnaire")
+        .annotate(**{"cycle_" + f: F("questionnaire__cycles__" + f) for f in _CYCLE_FIELDS})
+        .order_by("dimension__order", "dimension_id", "order", "id")
+    )
+    if not questions:
+        cycle = Cycle.objects.started(now).select_related("questionnaire").filter(pk=cycle_pk)
+        found = cycle.first()
+        return None if found is None else (found, [])
+    first = questions[0]
+    cycle = Cycle(**{f: getattr(first, "cycle_" + f) for f in _CYCLE_FIELDS})
+    cycle.questionnaire = first.questionnaire
+    return cycle, questions
 
 
 def _validate(
@@ -238,15 +288,43 @@ def lock_with_scores(
             for dim, value in result.dimension_scores.items()
         ]
     )
+    _snapshot_teams(response)
     return result
+
+
+_SNAPSHOT_SQL = """
+INSERT INTO {snapshot} (response_id, team_id, cycle_id, counted)
+SELECT %s, m.team_id, %s, %s FROM {membership} m WHERE m.user_id = %s AND m.role = %s
+"""
+
+
+def _snapshot_teams(response: Response) -> None:
+    """Record the teams the respondent is a member of now, in one statement.
+
+    The cycle's team figures use this snapshot, whatever happens to the teams later.
+    """
+    sql = _SNAPSHOT_SQL.format(
+        snapshot=TeamSnapshot._meta.db_table, membership=Membership._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                response.pk,
+                response.cycle_id,
+                False,
+                response.respondent_id,
+                Membership.Role.MEMBER,
+            ],
+        )
 
 
 @transaction.atomic
 def delete_responses(responses: QuerySet[Response]) -> int:
-    """Erase responses (answers and scores cascade); returns how many.
+    """Erase responses (answers, scores and team snapshot cascade); returns how many.
 
-    The cached organisation figures of their cycles are dropped by a post_delete
-    receiver in dashboards, which also covers deleting a person in the admin.
+    Publications already made stay as they are: they are aggregates over at least k
+    people, and taking one person out of them would reveal that person's scores.
     """
     count = responses.count()
     responses.delete()
@@ -256,3 +334,274 @@ def delete_responses(responses: QuerySet[Response]) -> int:
 def delete_responses_of(*, user: AbstractBaseUser) -> int:
     """Erase every response of a person; returns how many."""
     return delete_responses(Response.objects.filter(respondent=user))
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+# The quadrant histogram has BINS x BINS cells of 100 / BINS points each: coarse on
+# purpose, so a cell is a region of the chart, never a point that could be one person.
+BINS = 5
+# Responses marked as counted per UPDATE statement (keeps every statement's list short).
+MARK_CHUNK = 10_000
+
+AXIS_FIELDS = (
+    ("leadership", "leadership_score"),
+    ("management", "management_score"),
+    ("balance", "balance"),
+)
+
+
+def _bin(field: str):
+    width = 100 / BINS
+    # A score of exactly 100 belongs to the top bin, not to a bin of its own.
+    return Least(Cast(Floor(F(field) / width), IntegerField()), Value(BINS - 1))
+
+
+def _sums(prefix: str = "") -> dict:
+    """Count, sums and sums of squares of the axis scores, as aggregate() keywords."""
+    out = {"n": Count("pk")}
+    for name, column in AXIS_FIELDS:
+        out[name + "_sum"] = Sum(prefix + column)
+        out[name + "_sumsq"] = Sum(F(prefix + column) * F(prefix + column))
+    return out
+
+
+def viewer_ids() -> set[int]:
+    """People who can see figures: managers of any team, HR and administrators."""
+    managers = Membership.objects.filter(role=Membership.Role.MANAGER).values_list(
+        "user_id", flat=True
+    )
+    staff = (
+        get_user_model()
+        .objects.filter(Q(is_staff=True) | Q(is_superuser=True))
+        .values_list("pk", flat=True)
+    )
+    return set(managers) | set(staff)
+
+
+def publication_due(cycle: Cycle, *, now=None) -> bool:
+    """Whether ``publish_cycle`` might publish now (without reading anyone's rows)."""
+    now = now or timezone.now()
+    return now >= cycle.closes_at or (cycle.show_while_open and cycle.opens_at <= now)
+
+
+def publish_cycle(*, cycle: Cycle, now=None) -> Publication | None:
+    """Publish a cycle's team and organisation figures if it is due; the new publication.
+
+    After the cycle closes: once, with everyone who submitted (the final publication).
+    While it is open, only with "show figures while open": a step with the people who
+    submitted since the last one, counted in groups of at least k by
+    ``privacy.admit``. Returns None when there is nothing to publish. Idempotent, and
+    safe when several requests try at once: the cycle row is locked, and the database
+    allows one publication per cycle and step, and one final one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if not publication_due(cycle, now=now):
+            return None
+        latest = cycle.publications.order_by("-step").first()
+        if latest is not None and latest.is_final:
+            return None
+        final = now >= cycle.closes_at
+        k = cycle.k
+        viewers = viewer_ids()
+        candidates = _candidates(cycle, viewers=viewers)
+        previous = {g.team_id: g for g in latest.groups.all()} if latest else {}
+        admission = privacy.admit(
+            candidates.values(),
+            k=k,
+            published_teams=[t for t, g in previous.items() if t is not None and g.n],
+        )
+        if not final and not admission.admitted:
+            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(candidates))
+            return None
+        step = latest.step + 1 if latest else 1
+        _mark_counted(cycle, step=step, admission=admission)
+        groups = _published_groups(cycle, step=step, previous=previous, now=now)
+        organisation = groups[None]
+        publication = Publication.objects.create(
+            cycle=cycle,
+            step=step,
+            is_final=final,
+            published_at=now,
+            k=k,
+            submitted=Response.objects.filter(
+                cycle=cycle, status=Response.Status.SUBMITTED
+            ).count(),
+            counted=organisation.n,
+        )
+        for group in groups.values():
+            group.publication = publication
+        PublishedGroup.objects.bulk_create(groups.values())
+        Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(admission.left_out))
+    return publication
+
+
+def _candidates(cycle: Cycle, *, viewers: set[int]) -> dict[int, privacy.Candidate]:
+    """Submitted responses not yet counted, with their teams at submission."""
+    rows = Response.objects.filter(
+        cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
+    ).values_list("pk", "respondent_id")
+    teams: dict[int, set[int]] = {}
+    for response_id, team_id in TeamSnapshot.objects.filter(
+        cycle=cycle, response__published_step__isnull=True
+    ).values_list("response_id", "team_id"):
+        teams.setdefault(response_id, set()).add(team_id)
+    return {
+        pk: privacy.Candidate(
+            key=pk, teams=frozenset(teams.get(pk, ())), viewer=respondent in viewers
+        )
+        for pk, respondent in rows
+    }
+
+
+def _mark_counted(cycle: Cycle, *, step: int, admission: privacy.Admission) -> None:
+    """Record who is counted from this step on, and in which teams."""
+    admitted = sorted(admission.admitted)
+    for start in range(0, len(admitted), MARK_CHUNK):
+        Response.objects.filter(pk__in=admitted[start : start + MARK_CHUNK]).update(
+            published_step=step
+        )
+    if admitted and admission.teams:
+        TeamSnapshot.objects.filter(
+            cycle=cycle, response__published_step=step, team_id__in=admission.teams
+        ).update(counted=True)
+
+
+def _published_groups(
+    cycle: Cycle, *, step: int, previous: dict[int | None, PublishedGroup], now
+) -> dict[int | None, PublishedGroup]:
+    """The cumulative groups of a step: the previous step's plus this step's newcomers.
+
+    Newcomers are aggregated in the database (grouped queries, a few rows back each).
+    """
+    newcomers = Response.objects.filter(cycle=cycle, published_step=step)
+    in_teams = TeamSnapshot.objects.filter(
+        cycle=cycle, counted=True, response__published_step=step
+    )
+    added: dict[int | None, dict] = {None: newcomers.aggregate(**_sums())}
+    for row in in_teams.values("team_id").annotate(**_sums("response__")).order_by():
+        added[row["team_id"]] = row
+    profiles: dict[int | None, dict[str, int]] = {}
+    for row in newcomers.values("profile").annotate(people=Count("pk")).order_by():
+        profiles.setdefault(None, {})[row["profile"]] = row["people"]
+    for row in in_teams.values("team_id", "response__profile").annotate(people=Count("pk")):
+        profiles.setdefault(row["team_id"], {})[row["response__profile"]] = row["people"]
+    cells: dict[int | None, dict[tuple[int, int], int]] = {}
+    for row in (
+        newcomers.annotate(lb=_bin("leadership_score"), mb=_bin("management_score"))
+        .values("lb", "mb")
+        .annotate(people=Count("pk"))
+        .order_by()
+    ):
+        cells.setdefault(None, {})[(int(row["lb"]), int(row["mb"]))] = row["people"]
+    for row in (
+        in_teams.annotate(
+            lb=_bin("response__leadership_score"), mb=_bin("response__management_score")
+        )
+        .values("team_id", "lb", "mb")
+        .annotate(people=Count("pk"))
+        .order_by()
+    ):
+        cells.setdefault(row["team_id"], {})[(int(row["lb"]), int(row["mb"]))] = row["people"]
+    dims: dict[int | None, dict[int, tuple[int, float, float]]] = {}
+    scores = DimensionScore.objects.filter(response__cycle=cycle, response__published_step=step)
+    dim_sums = {"people": Count("pk"), "total": Sum("score"), "sq": Sum(F("score") * F("score"))}
+    for row in scores.values("dimension_id").annotate(**dim_sums).order_by():
+        dims.setdefault(None, {})[row["dimension_id"]] = (row["people"], row["total"], row["sq"])
+    for row in (
+        scores.filter(response__snapshot__counted=True)
+        .values("response__snapshot__team_id", "dimension_id")
+        .annotate(**dim_sums)
+        .order_by()
+    ):
+        dims.setdefault(row["response__snapshot__team_id"], {})[row["dimension_id"]] = (
+            row["people"],
+            row["total"],
+            row["sq"],
+        )
+    submitted = dict(
+        TeamSnapshot.objects.filter(cycle=cycle)
+        .values("team_id")
+        .annotate(people=Count("pk"))
+        .values_list("team_id", "people")
+        .order_by()
+    )
+    members = dict(
+        Membership.objects.filter(role=Membership.Role.MEMBER)
+        .values("team_id")
+        .annotate(people=Count("pk"))
+        .values_list("team_id", "people")
+        .order_by()
+    )
+    dimension_meta = list(
+        Dimension.objects.filter(questionnaire_id=cycle.questionnaire_id)
+        .order_by("order", "pk")
+        .values_list("pk", "code", "name", "axis")
+    )
+    submitted[None] = Response.objects.filter(
+        cycle=cycle, status=Response.Status.SUBMITTED
+    ).count()
+    members[None] = (
+        Membership.objects.filter(role=Membership.Role.MEMBER).values("user_id").distinct().count()
+    )
+    # Every team that exists gets a row, so that what a closed cycle shows about a team
+    # (its size, who had submitted) is frozen too. A team deleted since is dropped.
+    existing = set(Team.objects.values_list("pk", flat=True))
+    keys = existing | {None}
+    out: dict[int | None, PublishedGroup] = {}
+    for key in keys:
+        if key is not None and key not in existing:
+            continue
+        before = previous.get(key)
+        new = added.get(key) or {}
+        new_n = new.get("n") or 0
+        group = PublishedGroup(
+            team_id=key,
+            members=members.get(key, 0),
+            submitted=submitted.get(key, 0),
+            n=(before.n if before else 0) + new_n,
+            changed_at=now if new_n or before is None else before.changed_at,
+        )
+        for name, _ in AXIS_FIELDS:
+            for attr in (name + "_sum", name + "_sumsq"):
+                old = getattr(before, attr) if before else 0.0
+                setattr(group, attr, old + (new.get(attr) or 0.0))
+        group.profiles = _add_counts(before.profiles if before else {}, profiles.get(key, {}))
+        group.quadrant = _add_cells(before.quadrant if before else [], cells.get(key, {}))
+        group.dimensions = _add_dimensions(
+            before.dimensions if before else [], dims.get(key, {}), dimension_meta
+        )
+        out[key] = group
+    return out
+
+
+def _add_counts(before: dict[str, int], new: dict[str, int]) -> dict[str, int]:
+    out = dict(before)
+    for key, count in new.items():
+        out[key] = out.get(key, 0) + count
+    return out
+
+
+def _add_cells(before: list, new: dict[tuple[int, int], int]) -> list[list[int]]:
+    cells = {(lb, mb): count for lb, mb, count in before}
+    for cell, count in new.items():
+        cells[cell] = cells.get(cell, 0) + count
+    return [[lb, mb, count] for (lb, mb), count in sorted(cells.items())]
+
+
+def _add_dimensions(
+    before: list, new: dict[int, tuple[int, float, float]], meta: list[tuple]
+) -> list[list]:
+    """[[id, code, name, axis, n, sum, sum of squares], ...] in questionnaire order."""
+    old = {row[0]: row for row in before}
+    out = []
+    for pk, code, name, axis in meta:
+        people, total, squares = new.get(pk, (0, 0.0, 0.0))
+        if pk in old:
+            _, code, name, axis, n0, s0, q0 = old[pk]  # names as first published
+            people, total, squares = people + n0, total + s0, squares + q0
+        if people:
+            out.append([pk, code, name, axis, people, total, squares])
+    return out

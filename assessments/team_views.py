@@ -1,8 +1,9 @@
 """Team dashboards for managers and the organisation overview for staff.
 
 Access goes through ``_get_team_for_manager``: anyone who does not manage the team gets
-404, whatever id they put in the URL. Every figure comes from ``dashboards``, which
-withholds all of them below the cycle's minimum group size.
+404, whatever id they put in the URL. Every figure comes from ``dashboards``, which reads
+only published figures. Charts get the whole numbers the page shows, so no attribute of
+the SVG carries more precision than the text.
 """
 
 import csv
@@ -38,17 +39,22 @@ def _cycle_pk(request: HttpRequest) -> int | None:
 
 
 def _bars(dimensions, *, with_reference: bool) -> list[charts.DimensionBar]:
+    whole = dashboards.whole
     return [
         charts.DimensionBar(
             label=d.name,
             axis=d.axis,
-            score=d.mean,
-            reference=d.org_mean if with_reference else None,
+            score=whole(d.mean),
+            reference=whole(d.org_mean) if with_reference and d.org_mean is not None else None,
             spread_low=d.spread_low,
             spread_high=d.spread_high,
         )
         for d in dimensions
     ]
+
+
+def _whole_or_none(value: float | None) -> int | None:
+    return None if value is None else dashboards.whole(value)
 
 
 def _grid(cells, bins: int) -> list[list[int]]:
@@ -90,12 +96,15 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
             title=f"How {page.team_name} spreads between leadership and management",
             bins=figures.bins,
         )
+    if page.has_trend:
         context["trend_chart"] = charts.trend_lines(
             [
                 charts.TrendPoint(
-                    label=p.cycle_name, leadership=p.leadership, management=p.management
+                    label=p.cycle_name,
+                    leadership=_whole_or_none(p.leadership),
+                    management=_whole_or_none(p.management),
                 )
-                for p in figures.trend
+                for p in page.trend
             ],
             id_prefix="team-trend",
             title=f"{page.team_name}: average scores across cycles",
@@ -128,7 +137,7 @@ def organisation_overview(request: HttpRequest) -> HttpResponse:
     if page is None:
         raise Http404("No such cycle.")
     context = {"page": page, "nav_section": "teams"}
-    if page.org is not None and page.org.axes is not None:
+    if page.org is not None:
         context["dimension_chart"] = charts.dimension_bars(
             _bars(page.org.dimensions, with_reference=False),
             title="Organisation: average per dimension (0–100)",

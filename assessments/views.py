@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 
 from . import charts, queries, services
 from .forms import csv_safe, parse_answers
-from .models import Cycle
 from .services import InvalidAnswers
 
 
@@ -52,11 +51,6 @@ def server_error(request):
     return HttpResponse(loader.render_to_string("500.html"), status=500)
 
 
-def _get_open_cycle(cycle_pk: int) -> Cycle:
-    """A cycle that has opened (open now or closed since); future and unknown ones 404."""
-    return get_object_or_404(Cycle.objects.started().select_related("questionnaire"), pk=cycle_pk)
-
-
 def _page_number(raw: str | None) -> int:
     try:
         return int(raw or 1)
@@ -85,8 +79,10 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
             )
         return redirect_to_login(request.get_full_path())
 
-    cycle = _get_open_cycle(cycle_pk)
-    questions = services.cycle_questions(cycle)
+    found = services.started_cycle_with_questions(cycle_pk)
+    if found is None:
+        raise Http404("No such cycle.")
+    cycle, questions = found
     if not questions:
         messages.error(request, f"“{cycle.name}” has no statements yet. Please tell HR.")
         return redirect("assessments:home")
