@@ -40,3 +40,41 @@ def test_two_concurrent_submissions_store_one_response():
     assert Response.objects.count() == 1
     assert Answer.objects.count() == len(answers)
     assert DimensionScore.objects.count() == 4
+
+
+def test_concurrent_first_reads_after_closing_publish_once():
+    """Four requests find the cycle due at once: one publication, counted once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessments.models import Cycle, Membership, Publication, PublishedGroup, Team
+
+    cycle = make_cycle(make_questionnaire())
+    team = Team.objects.create(name="Racers")
+    for i in range(5):
+        user = make_user(f"member{i}")
+        Membership.objects.create(user=user, team=team, role=Membership.Role.MEMBER)
+        services.submit_response(user=user, cycle=cycle, answers=all_answers(cycle))
+    now = timezone.now()
+    Cycle.objects.filter(pk=cycle.pk).update(
+        opens_at=now - timedelta(days=9), closes_at=now - timedelta(seconds=1)
+    )
+    barrier = threading.Barrier(4)
+    made: list[bool] = []
+
+    def publish():
+        try:
+            barrier.wait()
+            made.append(services.publish_cycle(cycle=cycle) is not None)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=publish) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(made) == [False, False, False, True]
+    assert Publication.objects.get().counted == 5
+    assert PublishedGroup.objects.get(team=team).n == 5
