@@ -88,7 +88,7 @@ REQUEST_TIMEOUT = 30.0  # seconds; gunicorn's worker timeout is the same
 RETRY_PAUSE = 1.0  # seconds before a person retries a step that failed in the outage
 MAX_PAGES = 50
 ERROR_PAGE_MARKER = "Something went wrong"  # from templates/500.html
-WITHHELD_MARKER = "figures appear once at least"  # from the team dashboard template
+WITHHELD_MARKER = "dash-no-figures"  # from the team dashboard template
 MAX_OUTAGE_LATENCY = 10.0  # seconds: DB_CONNECT_TIMEOUT (5 s) plus a margin
 
 
@@ -1666,7 +1666,7 @@ class Command(BaseCommand):
                 failures.append(f"{user.username} did not finish")
         out.write(
             f"dashboards: {run.dashboards_with_figures} loads showed figures, "
-            f"{run.dashboards_withheld} were withheld (fewer than k submitted yet)"
+            f"{run.dashboards_withheld} showed no figures (published when the cycle closes)"
         )
         out.write(
             f"gunicorn: {server.boots} worker boots, {server.timeouts} worker timeouts, "
