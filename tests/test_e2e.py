@@ -141,7 +141,11 @@ def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_serv
         page.goto(f"{base}/teams/")
         page.get_by_role("link", name="Platform Engineering").click()
         page.get_by_role("heading", name="Platform Engineering").wait_for()
+        # The open cycle publishes at close: only the response rate and earlier cycles.
+        assert page.get_by_text("Figures appear when the cycle closes").is_visible()
         assert page.get_by_text("Response rate").is_visible()
+        page.get_by_role("link", name="Spring 2026").click()
+        page.get_by_text("They will not change").wait_for()
         charts = page.locator("svg[role=img]")
         assert charts.count() == 3
         for i in range(3):

@@ -43,9 +43,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{cycle.name}: nothing new to publish.")
                 continue
             published += 1
+            kind = "final figures" if publication.is_final else "figures while open"
             self.stdout.write(
-                f"{cycle.name}: published {'final figures' if publication.is_final else 'step'}"
-                f" {publication.step}, counting {publication.counted} of "
-                f"{publication.submitted} responses ({publication.left_out} left out)."
+                f"{cycle.name}: published {kind} (step {publication.step}), counting "
+                f"{publication.counted} of {publication.submitted} responses "
+                f"({publication.left_out} left out to protect privacy)."
             )
         self.stdout.write(self.style.SUCCESS(f"Published {published} cycle(s)."))
