@@ -282,6 +282,18 @@ class Cycle(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": "The cycle must close after it opens."})
+        if (
+            self.pk
+            and self.closes_at
+            and self.closes_at > timezone.now()
+            and self.publications.filter(is_final=True).exists()
+        ):
+            raise ValidationError(
+                {
+                    "closes_at": "This cycle's figures were published when it closed, so it "
+                    "can't be reopened. Create a new cycle instead."
+                }
+            )
         if self.pk and self.min_group_size is not None:
             before = Cycle.objects.filter(pk=self.pk).values_list("min_group_size", flat=True)
             stored = before[0] if before else None

@@ -191,6 +191,16 @@ def test_minimum_group_size_cannot_be_lowered_once_people_have_answered(five):
     cycle.full_clean()  # raising it is fine
 
 
+def test_a_published_cycle_cannot_be_reopened(five):
+    """Reopening would take answers that no publication can ever count."""
+    cycle, *_ = five
+    close(cycle)
+    services.publish_cycle(cycle=cycle)
+    cycle.closes_at = timezone.now() + timedelta(days=3)
+    with pytest.raises(ValidationError, match="can't be reopened"):
+        cycle.full_clean()
+
+
 # --- attack 1: three overlapping teams ---------------------------------------------------
 
 
