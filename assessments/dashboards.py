@@ -101,6 +101,11 @@ class Axes:
     def profile_label(self) -> str:
         return scoring.profile_for(self.leadership, self.management).label
 
+    @property
+    def balance_shown(self) -> int:
+        """The balance a page shows: the difference of the two whole numbers it shows."""
+        return whole(self.leadership) - whole(self.management)
+
 
 @dataclass(frozen=True)
 class DimensionFigure:
@@ -296,7 +301,7 @@ class TeamRow:
         """Leadership, management and balance as the page shows them."""
         if self.axes is None:
             return None
-        return whole(self.axes.leadership), whole(self.axes.management), whole(self.axes.balance)
+        return whole(self.axes.leadership), whole(self.axes.management), self.axes.balance_shown
 
 
 @dataclass(frozen=True)
@@ -340,10 +345,12 @@ class OrganisationOverview:
 # --- cycles and their publications ----------------------------------------------------------
 
 
-def _count(queryset) -> Subquery:
-    """COUNT(*) of a queryset, as a subquery for annotate()."""
+def _count(queryset, field: str = "pk", *, distinct: bool = False) -> Subquery:
+    """How many rows (or distinct values of ``field``) a queryset has, for annotate()."""
+    extra = {"template": "%(function)s(DISTINCT %(expressions)s)"} if distinct else {}
+    # DISTINCT on the queryset would apply after COUNT, so it goes inside the COUNT.
     return Subquery(
-        queryset.order_by().annotate(c=Func(F("pk"), function="COUNT")).values("c"),
+        queryset.order_by().annotate(c=Func(F(field), function="COUNT", **extra)).values("c"),
         output_field=IntegerField(),
     )
 
@@ -362,6 +369,7 @@ def _cycle_rows():
         .annotate(
             publication_pk=Subquery(latest.values("pk")[:1]),
             published_at=Subquery(latest.values("published_at")[:1]),
+            published_k=Subquery(latest.values("k")[:1]),
             final=Exists(Publication.objects.filter(cycle=OuterRef("pk"), is_final=True)),
             # Only a live cycle counts who waits to be published (a handful of rows).
             pending=Case(
@@ -412,7 +420,8 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
             name=c.name,
             opens_at=c.opens_at,
             closes_at=c.closes_at,
-            k=c.k,
+            # A closed cycle keeps the k it was published with, should k be raised later.
+            k=c.published_k if c.final else c.k,
             show_while_open=c.show_while_open,
             publication_pk=c.publication_pk,
             final=c.final,
@@ -436,8 +445,9 @@ def _pick(cycles: tuple[CycleRef, ...], cycle_pk: int | None) -> CycleRef | None
 
 
 def _mean_sd(n: int, total: float, squares: float) -> tuple[float, float]:
+    """Mean and standard deviation of the group itself (population: divided by n)."""
     mean = total / n
-    variance = (squares - total * total / n) / (n - 1) if n > 1 else 0.0
+    variance = (squares - total * total / n) / n
     return mean, math.sqrt(max(variance, 0.0))
 
 
@@ -625,13 +635,14 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
     )
     counts = _counts(
         cycle.pk,
-        people=_count(Membership.objects.filter(role=MEMBER).values("user_id").distinct()),
+        people=_count(Membership.objects.filter(role=MEMBER), "user_id", distinct=True),
         people_submitted=_count(
             Response.objects.filter(
                 cycle_id=cycle.pk,
                 status=Response.Status.SUBMITTED,
                 snapshot__isnull=False,
-            ).distinct()
+            ),
+            distinct=True,
         ),
         submitted=_count(
             Response.objects.filter(cycle_id=cycle.pk, status=Response.Status.SUBMITTED)

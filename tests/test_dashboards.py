@@ -1,37 +1,50 @@
-"""The dashboard query layer: figures against hand-computed values, the k threshold, drafts.
+"""The dashboard query layer: published figures against hand-computed values, k, drafts.
 
 The conftest questionnaire has two dimensions per axis with two items each, the second
-reverse-keyed. ``submit_levels`` answers so that every item of a dimension keys to the
+reverse-keyed. ``submit_levels`` answers so that both items of a dimension key to the
 same level, so a dimension scores (level - 1) * 25 and the figures are easy to check.
+
+Figures are published, not computed live: most tests submit to a cycle that has closed,
+and the first read of a dashboard publishes it. Standard deviations describe the group
+itself (divided by n). Figures leave the query layer rounded to one decimal.
 """
 
 import math
+from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
-from django.urls import reverse
+from django.utils import timezone
 
 from assessments import dashboards, services
-from assessments.models import Answer, Membership, Response, Team
+from assessments.models import (
+    Answer,
+    Cycle,
+    Membership,
+    Publication,
+    Response,
+    Team,
+)
 
 from .conftest import make_cycle, make_user
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    # Organisation figures are cached per cycle; no test may see another's.
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def submit_levels(user, cycle, levels):
-    """A submitted response whose dimensions (in order) key to ``levels`` (1-5 each)."""
+    """A submitted response whose dimensions (in order) key to ``levels`` (1-5 each).
+
+    A half level (say 2.5) answers the dimension's two items one step apart, so the
+    dimension scores (level - 1) * 25 all the same (37.5 for 2.5). Works for a closed
+    cycle too: it skips the open-cycle check of ``services.submit_response`` but records
+    the team snapshot as a submission does.
+    """
     dimensions = list(cycle.questionnaire.dimensions.order_by("order"))
     questions = services.cycle_questions(cycle)
     level_of = dict(zip([d.pk for d in dimensions], levels, strict=True))
     given = {
-        q.pk: 6 - level_of[q.dimension_id] if q.reverse_keyed else level_of[q.dimension_id]
+        q.pk: (
+            6 - math.floor(level_of[q.dimension_id])
+            if q.reverse_keyed
+            else math.ceil(level_of[q.dimension_id])
+        )
         for q in questions
     }
     response = Response.objects.create(cycle=cycle, respondent=user)
@@ -43,15 +56,31 @@ def submit_levels(user, cycle, levels):
 
 
 def start_draft(user, cycle):
-    """A response in progress with one answer."""
+    """A response in progress with one answer (as ``services.save_draft`` leaves it)."""
     question = services.cycle_questions(cycle)[0]
-    return services.save_draft(user=user, cycle=cycle, answers={question.pk: 5})
+    response = Response.objects.create(cycle=cycle, respondent=user)
+    Answer.objects.create(response=response, question=question, value=5)
+    return response
 
 
 def add_members(team, count, prefix, role=Membership.Role.MEMBER):
     users = [make_user(f"{prefix}{i}") for i in range(count)]
     Membership.objects.bulk_create(Membership(user=u, team=team, role=role) for u in users)
     return users
+
+
+def close(cycle):
+    """Move a cycle's dates into the past, as if it had closed yesterday."""
+    now = timezone.now()
+    Cycle.objects.filter(pk=cycle.pk).update(
+        opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
+    )
+
+
+@pytest.fixture
+def closed_cycle(questionnaire):
+    """A cycle that closed five days ago: the first dashboard read publishes it."""
+    return make_cycle(questionnaire, name="Closed", open_=False)
 
 
 # Levels per dimension (lead0, lead1, mgmt0, mgmt1) of the five members of the small team.
@@ -65,18 +94,18 @@ TEAM_LEVELS = [(5, 5, 1, 1), (4, 4, 2, 2), (3, 3, 3, 3), (3, 3, 2, 4), (1, 3, 5,
 
 
 @pytest.fixture
-def small_team(cycle, alpha, bob):
-    """Alpha with five members who submitted, one with a draft, and six outsiders.
+def small_team(closed_cycle, alpha, bob):
+    """Alpha with five members who submitted and one with a draft; six others submitted.
 
-    Six, so that the rest of the organisation less the viewer is still k = 5 people.
+    The six are the members of Outsiders, a group of their own of at least k = 5.
     """
     members = add_members(alpha, 6, "member")
     for user, levels in zip(members, TEAM_LEVELS, strict=False):
-        submit_levels(user, cycle, levels)
-    start_draft(members[5], cycle)
-    beta = Team.objects.create(name="Outsiders")
-    for user in add_members(beta, 6, "outsider"):
-        submit_levels(user, cycle, (3, 3, 3, 3))  # leadership 50, management 50
+        submit_levels(user, closed_cycle, levels)
+    start_draft(members[5], closed_cycle)
+    outsiders = Team.objects.create(name="Outsiders")
+    for user in add_members(outsiders, 6, "outsider"):
+        submit_levels(user, closed_cycle, (3, 3, 3, 3))  # leadership 50, management 50
     return alpha
 
 
@@ -86,25 +115,76 @@ def dashboard_for(team, user, cycle_pk=None):
     )
 
 
-def test_team_axes_match_hand_computed_values(small_team, bob, cycle):
+# --- rounding -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "one", "shown"),
+    [
+        (47.45, 47.5, 48),  # half away from zero at both steps
+        (47.44, 47.4, 47),
+        (0.25, 0.3, 0),
+        (-0.5, -0.5, -1),
+        (99.96, 100.0, 100),
+    ],
+)
+def test_figures_round_half_away_from_zero(value, one, shown):
+    """One decimal for the CSV, whole numbers for the page; halves go away from zero."""
+    assert dashboards.one_decimal(value) == one
+    assert dashboards.whole(one) == shown
+
+
+@pytest.mark.parametrize(
+    ("mean", "org_mean", "difference"),
+    [
+        (47.6, 47.4, 1),  # shown 48 and 47; 0.2 itself would round to 0
+        (47.4, 47.6, -1),
+        (47.5, 47.1, 1),  # shown 48 and 47
+        (52.4, 51.6, 0),  # shown 52 and 52; 0.8 itself would round to 1
+        (60.0, None, None),
+    ],
+)
+def test_difference_is_taken_between_the_whole_numbers_shown(mean, org_mean, difference):
+    """The difference column always equals team minus organisation as displayed."""
+    figure = dashboards.DimensionFigure(
+        dimension_id=1,
+        code="lead0",
+        name="Leadership 0",
+        axis="leadership",
+        mean=mean,
+        sd=1.0,
+        org_mean=org_mean,
+    )
+    assert figure.difference == difference
+
+
+# --- figures against hand-computed values ---------------------------------------------------
+
+
+def test_team_axes_match_hand_computed_values(small_team, bob):
+    """Means and standard deviations of the team's axis scores, to one decimal."""
     page = dashboard_for(small_team, bob)
     assert (page.members, page.submitted, page.k) == (6, 5, 5)
     assert page.response_rate == 83  # 5 of 6
     axes = page.figures.axes
-    assert axes.leadership == pytest.approx(60.0)  # (100+75+50+50+25)/5
-    assert axes.management == pytest.approx(45.0)  # (0+25+50+50+100)/5
-    assert axes.balance == pytest.approx(15.0)  # (100+50+0+0-75)/5
-    # Population standard deviations: sqrt(sum of squared deviations / 5).
+    assert axes.leadership == 60.0  # (100+75+50+50+25)/5
+    assert axes.management == 45.0  # (0+25+50+50+100)/5
+    assert axes.balance == 15.0  # (100+50+0+0-75)/5
+    # Standard deviations of the group: sqrt(sum of squared deviations / 5), one decimal.
     assert axes.leadership_sd == pytest.approx(
-        math.sqrt((40**2 + 15**2 + 10**2 + 10**2 + 35**2) / 5)
+        math.sqrt((40**2 + 15**2 + 10**2 + 10**2 + 35**2) / 5), abs=0.05
     )
     assert axes.management_sd == pytest.approx(
-        math.sqrt((45**2 + 20**2 + 5**2 + 5**2 + 55**2) / 5)
+        math.sqrt((45**2 + 20**2 + 5**2 + 5**2 + 55**2) / 5), abs=0.05
+    )
+    assert axes.balance_sd == pytest.approx(
+        math.sqrt((85**2 + 35**2 + 15**2 + 15**2 + 90**2) / 5), abs=0.05
     )
     assert axes.profile_label == "Leader-leaning"  # balance 15 >= 10
 
 
 def test_dimension_means_and_spread_match_hand_computed_values(small_team, bob):
+    """Each dimension's mean and standard deviation over the five counted members."""
     dims = dashboard_for(small_team, bob).figures.dimensions
     assert [d.code for d in dims] == ["lead0", "lead1", "mana0", "mana1"]
     expected = [
@@ -114,22 +194,26 @@ def test_dimension_means_and_spread_match_hand_computed_values(small_team, bob):
         (50.0, math.sqrt((50**2 + 25**2 + 0 + 25**2 + 50**2) / 5)),  # 0 25 50 75 100
     ]
     for d, (mean, sd) in zip(dims, expected, strict=True):
-        assert d.mean == pytest.approx(mean) and d.sd == pytest.approx(sd)
+        assert d.mean == mean and d.sd == pytest.approx(sd, abs=0.05)
+    # Whiskers: whole mean +/- whole SD, inside 0-100 (lead0: 55 +/- 33).
+    assert (dims[0].spread_low, dims[0].spread_high) == (22, 88)
 
 
-def test_organisation_reference_covers_everyone_who_submitted(small_team, bob):
+def test_organisation_reference_covers_everyone_counted(small_team, bob):
+    """The organisation's figures take in the team and the six outsiders: 11 people."""
     figures = dashboard_for(small_team, bob).figures
-    assert figures.org_submitted == 11
-    assert figures.org_axes.leadership == pytest.approx((300 + 6 * 50) / 11)
-    assert figures.org_axes.management == pytest.approx((225 + 6 * 50) / 11)
+    assert (figures.org.counted, figures.org.submitted) == (11, 11)
+    assert figures.org_axes.leadership == pytest.approx((300 + 6 * 50) / 11, abs=0.05)
+    assert figures.org_axes.management == pytest.approx((225 + 6 * 50) / 11, abs=0.05)
     lead0 = figures.dimensions[0]
-    assert lead0.org_mean == pytest.approx((275 + 6 * 50) / 11)
-    assert lead0.difference == pytest.approx(55.0 - 575 / 11)
+    assert lead0.org_mean == pytest.approx((275 + 6 * 50) / 11, abs=0.05)  # 52.3
+    assert lead0.difference == 55 - 52
 
 
-def test_quadrant_counts_people_per_cell_without_names(small_team, bob):
+def test_quadrant_and_profiles_count_people_without_names(small_team, bob):
+    """20-point cells and the four profiles hold counts of the five members only."""
     figures = dashboard_for(small_team, bob).figures
-    # 20-point cells (leadership bin, management bin); a score of 100 is in the top cell.
+    # (leadership bin, management bin); a score of 100 is in the top cell.
     cells = {(c.leadership_bin, c.management_bin): c.count for c in figures.quadrant}
     assert cells == {(4, 0): 1, (3, 1): 1, (2, 2): 2, (1, 4): 1}
     assert {p.label: p.count for p in figures.profiles} == {
@@ -141,96 +225,223 @@ def test_quadrant_counts_people_per_cell_without_names(small_team, bob):
     assert figures.quadrant[0].leadership_range == (20, 40)
 
 
+def test_difference_from_the_organisation_uses_the_displayed_numbers(closed_cycle, alpha, bob):
+    """Team lead0 47.5 (shown 48) against organisation 47.1 (shown 47): +1, not 0."""
+    for user, lead0 in zip(add_members(alpha, 5, "m"), (2.5, 3, 3, 3, 3), strict=True):
+        submit_levels(user, closed_cycle, (lead0, 3, 3, 3))  # lead0: 37.5 + 4 x 50 = 237.5
+    others = Team.objects.create(name="Others")
+    for user, lead0 in zip(add_members(others, 8, "o"), (2.5, 2.5) + (3,) * 6, strict=True):
+        submit_levels(user, closed_cycle, (lead0, 3, 3, 3))  # lead0: 2 x 37.5 + 6 x 50 = 375
+    lead0 = dashboard_for(alpha, bob).figures.dimensions[0]
+    assert lead0.mean == 47.5  # 237.5 / 5
+    assert lead0.org_mean == pytest.approx((237.5 + 375) / 13, abs=0.05)  # 47.1
+    assert lead0.difference == 1
+
+
+# --- who is counted -------------------------------------------------------------------------
+
+
 def test_drafts_are_never_counted(small_team, bob):
+    """The sixth member's draft is in no figure, the team's or the organisation's."""
     page = dashboard_for(small_team, bob)
-    assert page.submitted == 5 and page.figures.in_progress == 1
-    assert page.figures.org_submitted == 11
+    assert (page.members, page.submitted, page.counted, page.in_progress) == (6, 5, 5, 0)
+    assert page.figures.org.counted == 11
     assert sum(c.count for c in page.figures.quadrant) == 5
+    assert sum(p.count for p in page.figures.profiles) == 5
 
 
-def test_below_k_the_dashboard_carries_only_n_of_k(cycle, alpha, bob):
+def test_below_k_the_dashboard_carries_only_the_response_rate(closed_cycle, alpha, bob):
+    """Four of five members submitted: no figures, in the page or the CSV."""
     for user, levels in zip(add_members(alpha, 4, "m"), TEAM_LEVELS, strict=False):
-        submit_levels(user, cycle, levels)
-    start_draft(add_members(alpha, 1, "d")[0], cycle)
+        submit_levels(user, closed_cycle, levels)
+    start_draft(add_members(alpha, 1, "d")[0], closed_cycle)
     page = dashboard_for(alpha, bob)
-    assert (page.submitted, page.k, page.figures) == (4, 5, None)
-    assert page.withheld and page.response_rate is None
+    assert (page.members, page.submitted, page.k, page.figures) == (5, 4, 5, None)
+    assert page.withheld and not page.waiting and page.response_rate == 80
     rows = dashboards.team_export_rows(page)
-    assert ["about", "status", "not enough responses yet (4 of 5)", ""] in rows
+    assert ["about", "status", "no figures: fewer than 5 people could be counted", ""] in rows
     assert {r[0] for r in rows} == {"section", "about"}
 
 
-def test_at_k_the_figures_appear(cycle, alpha, bob):
+def test_at_k_the_figures_appear(closed_cycle, alpha, bob):
+    """Five members who submitted are a group of k: the team is shown."""
     for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
-        submit_levels(user, cycle, levels)
+        submit_levels(user, closed_cycle, levels)
     page = dashboard_for(alpha, bob)
-    assert page.figures is not None and page.figures.axes.leadership == pytest.approx(60.0)
+    assert page.figures is not None and page.figures.axes.leadership == 60.0
+    assert page.counted == 5 and page.left_out == 0
 
 
-def test_k_never_goes_below_the_site_floor(cycle, alpha, bob, settings):
+def test_k_never_goes_below_the_site_floor(closed_cycle, alpha, bob, settings):
+    """A cycle's k of 5 is raised to the site's floor of 6, so five people are too few."""
     settings.LVM_MIN_GROUP_SIZE_FLOOR = 6
     for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    page = dashboard_for(alpha, bob)
+    assert page.k == 6 and page.figures is None and page.submitted == 5
+
+
+def test_managers_own_response_counts_in_the_organisation_only(closed_cycle, alpha, bob):
+    """Bob manages Alpha, so he is no member of it: his response joins the people in no team."""
+    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    submit_levels(bob, closed_cycle, (5, 5, 5, 5))
+    for user in [make_user(f"other{i}") for i in range(5)]:
+        submit_levels(user, closed_cycle, (3, 3, 3, 3))
+    page = dashboard_for(alpha, bob)
+    assert (page.submitted, page.counted) == (5, 5)
+    assert page.figures.axes.leadership == 60.0  # the members' figure, not Bob's 100
+    # Bob and five others form a group of 6, 5 besides Bob: counted.
+    assert page.figures.org.counted == 11
+
+
+def test_people_in_no_team_need_k_besides_a_manager_among_them(closed_cycle, alpha, bob):
+    """Bob and four people in no team: four besides Bob is below k, so all five are left out."""
+    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    submit_levels(bob, closed_cycle, (5, 5, 5, 5))
+    for user in [make_user(f"other{i}") for i in range(4)]:
+        submit_levels(user, closed_cycle, (3, 3, 3, 3))
+    figures = dashboard_for(alpha, bob).figures
+    assert (figures.org.counted, figures.org.submitted) == (5, 10)
+    assert figures.org_axes == figures.axes  # the organisation is the team alone
+    assert dashboards.organisation_overview().left_out == 5
+
+
+def test_a_team_below_k_is_left_out_of_the_organisation_too(closed_cycle, alpha, bob):
+    """Four people in Few would be the organisation minus Alpha: they are in no figure."""
+    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    few = Team.objects.create(name="Few")
+    for user in add_members(few, 4, "o"):
+        submit_levels(user, closed_cycle, (5, 5, 5, 5))
+    figures = dashboard_for(alpha, bob).figures
+    assert (figures.org.counted, figures.org.submitted) == (5, 9)
+    assert figures.org_axes.leadership == 60.0  # no trace of Few's 100s
+    rows = {t.team_name: t for t in dashboards.organisation_overview().teams}
+    assert rows["Few"].withheld and (rows["Few"].submitted, rows["Few"].left_out) == (4, 4)
+
+
+def test_members_in_a_group_below_k_are_not_counted_in_any_team(closed_cycle, alpha, beta, bob):
+    """One person in both Alpha and Beta is a group of one: left out of both teams."""
+    alpha_only = add_members(alpha, 5, "a")
+    beta_only = add_members(beta, 5, "b")
+    both = add_members(alpha, 1, "both")[0]
+    Membership.objects.create(user=both, team=beta, role=Membership.Role.MEMBER)
+    for user, levels in zip(alpha_only, TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    for user in beta_only:
+        submit_levels(user, closed_cycle, (3, 3, 3, 3))
+    submit_levels(both, closed_cycle, (1, 1, 1, 1))
+    page = dashboard_for(alpha, bob)
+    assert (page.members, page.submitted, page.counted, page.left_out) == (6, 5 + 1, 5, 1)
+    assert page.figures.axes.leadership == 60.0
+    assert (page.figures.org.counted, page.figures.org.submitted) == (10, 11)
+
+
+# --- when figures are published -------------------------------------------------------------
+
+
+def test_an_open_cycle_shows_only_the_response_rate_until_it_closes(cycle, alpha, bob):
+    """By default nothing is published while the cycle is open, however many submit."""
+    members = add_members(alpha, 6, "m")
+    for user, levels in zip(members, TEAM_LEVELS, strict=False):
+        submit_levels(user, cycle, levels)
+    start_draft(members[5], cycle)
+    page = dashboard_for(alpha, bob)
+    assert page.waiting and page.figures is None and page.left_out == 0
+    assert (page.members, page.submitted, page.in_progress, page.response_rate) == (6, 5, 1, 83)
+    assert not Publication.objects.exists()
+    rows = dashboards.team_export_rows(page)
+    closes = f"{cycle.closes_at:%Y-%m-%d}"
+    assert ["about", "status", f"figures are published when the cycle closes ({closes})", ""] in (
+        rows
+    )
+    close(cycle)
+    page = dashboard_for(alpha, bob)
+    assert page.cycle.final and page.figures.axes.leadership == 60.0
+
+
+def test_a_cycle_showing_figures_while_open_publishes_once_k_have_submitted(cycle, alpha, bob):
+    """Live figures come in steps of at least k newcomers; a sixth person waits for more."""
+    Cycle.objects.filter(pk=cycle.pk).update(show_while_open=True)
+    members = add_members(alpha, 6, "m")
+    for user, levels in zip(members[:4], TEAM_LEVELS, strict=False):
         submit_levels(user, cycle, levels)
     page = dashboard_for(alpha, bob)
-    assert page.k == 6 and page.figures is None
+    assert not page.waiting and page.figures is None and page.submitted == 4
+    assert not Publication.objects.exists()
+
+    submit_levels(members[4], cycle, TEAM_LEVELS[4])
+    page = dashboard_for(alpha, bob)
+    assert page.figures.axes.leadership == 60.0 and page.counted == 5
+    assert not page.cycle.final
+
+    submit_levels(members[5], cycle, (1, 1, 1, 1))
+    page = dashboard_for(alpha, bob)
+    assert (page.submitted, page.counted, page.left_out) == (6, 5, 1)
+    assert page.figures.axes.leadership == 60.0  # unchanged until k more have submitted
+    assert Publication.objects.filter(cycle=cycle).count() == 1
 
 
-def test_managers_own_response_is_not_in_the_team(cycle, alpha, bob):
-    for user, levels in zip(add_members(alpha, 4, "m"), TEAM_LEVELS, strict=False):
-        submit_levels(user, cycle, levels)
-    submit_levels(bob, cycle, (5, 5, 5, 5))
-    assert dashboard_for(alpha, bob).submitted == 4
+def test_a_closed_cycle_is_published_once_then_read(small_team, bob, closed_cycle):
+    """The first read publishes the final figures; later reads only read them."""
+    first = dashboard_for(small_team, bob)
+    assert first.cycle.final and first.cycle.publication_pk is not None
+    second = dashboard_for(small_team, bob)
+    assert second == first
+    assert Publication.objects.filter(cycle=closed_cycle).count() == 1
 
 
-def test_organisation_reference_is_hidden_when_the_rest_is_below_k(cycle, alpha, bob):
-    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
-        submit_levels(user, cycle, levels)
-    beta = Team.objects.create(name="Few")
-    for user in add_members(beta, 4, "o"):
-        submit_levels(user, cycle, (3, 3, 3, 3))
-    figures = dashboard_for(alpha, bob).figures
-    # 9 in the organisation minus 5 in the team leaves 4 < k: the difference would leak.
-    assert figures.org_axes is None and figures.org_submitted is None
-    assert all(d.org_mean is None for d in figures.dimensions)
+# --- trend and cycles -----------------------------------------------------------------------
 
 
 def test_trend_leaves_a_gap_for_a_cycle_below_k(questionnaire, alpha, bob):
+    """Each cycle's published team figures, oldest first; four people are no figures."""
     old = make_cycle(questionnaire, name="Old", open_=False, days_ago=90)
     gap = make_cycle(questionnaire, name="Gap", open_=False, days_ago=40)
-    now = make_cycle(questionnaire, name="Now")
+    now = make_cycle(questionnaire, name="Now", open_=False, days_ago=5)
     members = add_members(alpha, 5, "m")
     for user in members:
         submit_levels(user, old, (2, 2, 4, 4))  # leadership 25, management 75
         submit_levels(user, now, (4, 4, 2, 2))  # leadership 75, management 25
     for user in members[:4]:
         submit_levels(user, gap, (5, 5, 5, 5))
-    trend = dashboard_for(alpha, bob, cycle_pk=now.pk).figures.trend
+    trend = dashboard_for(alpha, bob, cycle_pk=now.pk).trend
     assert [(p.cycle_name, p.leadership, p.management) for p in trend] == [
         ("Old", 25.0, 75.0),
         ("Gap", None, None),
         ("Now", 75.0, 25.0),
     ]
-    assert trend[1].is_gap and (trend[1].submitted, trend[1].k) == (4, 5)
+    assert trend[1].is_gap and (trend[1].counted, trend[1].k) == (0, 5)
 
 
 def test_an_earlier_cycle_shows_only_the_trend_up_to_it(questionnaire, alpha, bob):
+    """Choosing Old shows Old alone; the open cycle by default waits and points to Old."""
     old = make_cycle(questionnaire, name="Old", open_=False, days_ago=90)
     now = make_cycle(questionnaire, name="Now")
     for user in add_members(alpha, 5, "m"):
         submit_levels(user, old, (2, 2, 4, 4))
     page = dashboard_for(alpha, bob, cycle_pk=old.pk)
-    assert page.cycle.name == "Old" and [p.cycle_name for p in page.figures.trend] == ["Old"]
-    assert dashboard_for(alpha, bob).cycle.pk == now.pk  # the latest by default
-    assert dashboard_for(alpha, bob).figures is None
+    assert page.cycle.name == "Old" and [p.cycle_name for p in page.trend] == ["Old"]
+    latest = dashboard_for(alpha, bob)  # the latest to have opened, by default
+    assert latest.cycle.pk == now.pk and latest.waiting and latest.figures is None
+    assert latest.latest_published.pk == old.pk
+    assert [(p.cycle_name, p.is_gap, p.waiting) for p in latest.trend] == [
+        ("Old", False, False),
+        ("Now", True, True),
+    ]
 
 
 def test_unknown_or_future_cycle_gives_none(questionnaire, alpha, bob, cycle):
+    """Only cycles that have opened can be chosen."""
     future = make_cycle(questionnaire, name="Future", days_ago=-10)
     assert dashboard_for(alpha, bob, cycle_pk=future.pk) is None
     assert dashboard_for(alpha, bob, cycle_pk=999_999) is None
 
 
 def test_team_for_manager_only_finds_managed_teams(alpha, beta, alice, bob, charlie, dora, staff):
+    """Managers find their own teams, staff every team, anyone else none."""
     assert dashboards.team_for_manager(user=bob, team_pk=alpha.pk) == alpha
     assert dashboards.team_for_manager(user=bob, team_pk=beta.pk) is None
     assert dashboards.team_for_manager(user=alice, team_pk=alpha.pk) is None
@@ -238,112 +449,81 @@ def test_team_for_manager_only_finds_managed_teams(alpha, beta, alice, bob, char
     assert dashboards.team_for_manager(user=staff, team_pk=beta.pk) == beta
 
 
-def test_organisation_figures_are_cached_per_cycle(small_team, cycle, django_assert_num_queries):
-    ref = dashboards._cycle_refs()[0]
-    with django_assert_num_queries(2):
-        first = dashboards.organisation_figures(cycle=ref)
-    submit_levels(make_user("late"), cycle, (1, 1, 1, 1))
-    with django_assert_num_queries(0):
-        assert dashboards.organisation_figures(cycle=ref) == first
-    dashboards.forget_organisation_figures(cycle_pk=cycle.pk)
-    assert dashboards.organisation_figures(cycle=ref).submitted == 12
+# --- speed ----------------------------------------------------------------------------------
 
 
-def test_query_count_does_not_depend_on_team_size(cycle, alpha, beta, bob, dora):
+def test_query_count_does_not_depend_on_team_size(
+    closed_cycle, alpha, beta, bob, dora, django_assert_num_queries
+):
+    """Two queries for a published cycle (cycles, published rows), for 5 or 50 members."""
     for user in add_members(alpha, 5, "small"):
-        submit_levels(user, cycle, (3, 3, 3, 3))
+        submit_levels(user, closed_cycle, (3, 3, 3, 3))
     for i, user in enumerate(add_members(beta, 50, "large")):
-        submit_levels(user, cycle, (1 + i % 5, 3, 3, 1 + i % 3))
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = []
+        submit_levels(user, closed_cycle, (1 + i % 5, 3, 3, 1 + i % 3))
+    dashboards.team_list(user=bob)  # the first read publishes
     for team, manager in ((alpha, bob), (beta, dora)):
-        dashboards.organisation_figures(cycle=dashboards._cycle_refs()[0])  # warm
         found = dashboards.team_for_manager(user=manager, team_pk=team.pk)
-        with CaptureQueriesContext(connection) as queries:
+        with django_assert_num_queries(2):
             page = dashboards.team_dashboard(team=found)
         assert page.figures is not None
-        counts.append(len(queries))
-    # cycles, per-cycle team figures, overlap check, dimensions, quadrant (organisation
-    # figures cached)
-    assert counts == [5, 5]
 
 
-def test_team_list_shows_n_of_k_or_figures(small_team, beta, bob, staff, cycle):
+# --- lists ----------------------------------------------------------------------------------
+
+
+def test_team_list_shows_figures_or_no_figures(small_team, beta, bob, staff):
+    """Managers see their teams; staff see every team, Beta (nobody submitted) without figures."""
     rows = dashboards.team_list(user=bob).teams
     assert [(r.team_name, r.submitted, r.withheld) for r in rows] == [("Alpha", 5, False)]
-    assert rows[0].axes.leadership == pytest.approx(60.0)
+    assert rows[0].axes.leadership == 60.0 and rows[0].shown == (60, 45, 15)
     by_name = {r.team_name: r for r in dashboards.team_list(user=staff).teams}
     assert set(by_name) == {"Alpha", "Beta", "Outsiders"}
     assert by_name["Beta"].withheld and by_name["Beta"].submitted == 0
+    assert by_name["Outsiders"].shown == (50, 50, 0)
 
 
-def test_organisation_overview_withholds_small_teams(small_team, cycle):
-    Membership.objects.create(
-        user=make_user("lonely"), team=Team.objects.create(name="Tiny"), role="member"
-    )
-    submit_levels(Membership.objects.get(user__username="lonely").user, cycle, (5, 5, 5, 5))
-    bob = Membership.objects.get(role="manager").user
-    submit_levels(bob, cycle, (3, 3, 3, 3))  # a manager's response is not a member's
-    page = dashboards.organisation_overview()
-    assert page.people == 13 and page.org.submitted == 13
-    assert page.people_submitted == 12 and page.response_rate == round(100 * 12 / 13)
-    rows = {t.team_name: t for t in page.teams}
-    assert rows["Tiny"].withheld and rows["Tiny"].submitted == 1 and rows["Tiny"].axes is None
-    assert rows["Alpha"].axes.leadership == pytest.approx(60.0)
-    assert page.teams_shown == 2
-    assert sum(c.count for c in page.quadrant) == 13
-
-
-def _overlapping_teams(cycle, alpha, beta, extra):
-    """Alpha's five submitted members are all in Beta too; Beta has ``extra`` more."""
-    members = add_members(alpha, 5, "both")
-    for user, levels in zip(members, TEAM_LEVELS, strict=True):
-        submit_levels(user, cycle, levels)
-    Membership.objects.bulk_create(Membership(user=u, team=beta, role="member") for u in members)
-    for user in add_members(beta, extra, "betaonly"):
-        submit_levels(user, cycle, (3, 3, 3, 3))
-
-
-def test_teams_differing_by_fewer_than_k_people_are_both_withheld(cycle, alpha, beta, staff):
-    """Beta minus Alpha is one person: showing both would reveal that person's scores."""
-    _overlapping_teams(cycle, alpha, beta, extra=1)
-    for team in (alpha, beta):
-        page = dashboard_for(team, staff)
-        assert page.submitted >= page.k
-        assert page.figures is None and page.overlapping
-        assert ["about", "status", "hidden: overlaps another team by fewer than 5 people", ""] in (
-            dashboards.team_export_rows(page)
-        )
-    rows = {r.team_name: r for r in dashboards.team_list(user=staff).teams}
-    assert rows["Alpha"].overlapping and rows["Alpha"].axes is None
-    assert rows["Beta"].overlapping and rows["Beta"].axes is None
-    overview = {r.team_name: r for r in dashboards.organisation_overview().teams}
-    assert overview["Alpha"].axes is None and overview["Beta"].axes is None
-
-
-def test_teams_differing_by_k_or_more_people_are_shown(cycle, alpha, beta, staff):
-    _overlapping_teams(cycle, alpha, beta, extra=5)
-    assert dashboard_for(alpha, staff).figures is not None
-    assert dashboard_for(beta, staff).figures is not None
-
-
-def test_organisation_reference_needs_k_people_besides_the_team_and_the_viewer(cycle, alpha, bob):
-    """Team of 5, the manager and 4 others: org minus team minus manager is 4 people."""
+def test_team_list_waits_while_the_cycle_is_open(cycle, alpha, bob):
+    """While figures wait for the close, the list has only who has submitted."""
     for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
         submit_levels(user, cycle, levels)
-    submit_levels(bob, cycle, (5, 5, 5, 5))
-    for user in [make_user(f"other{i}") for i in range(4)]:
-        submit_levels(user, cycle, (3, 3, 3, 3))
-    figures = dashboard_for(alpha, bob).figures
-    assert figures is not None and figures.org_axes is None
-    assert all(d.org_mean is None for d in figures.dimensions)
+    (row,) = dashboards.team_list(user=bob).teams
+    assert row.waiting and row.withheld and row.submitted == 5 and row.left_out == 0
 
 
-def test_overlapping_teams_page_says_why_figures_are_hidden(client, cycle, alpha, beta, staff):
-    _overlapping_teams(cycle, alpha, beta, extra=1)
-    client.force_login(staff)
-    html = client.get(reverse("assessments:team-dashboard", args=[alpha.pk])).content.decode()
-    assert "Figures hidden to protect privacy" in html
-    assert "<svg" not in html
+def test_organisation_overview_withholds_small_teams(small_team, closed_cycle, bob):
+    """Tiny's one member and Bob (a manager) are too few to count; everyone else is in."""
+    lonely = make_user("lonely")
+    Membership.objects.create(user=lonely, team=Team.objects.create(name="Tiny"), role="member")
+    submit_levels(lonely, closed_cycle, (5, 5, 5, 5))
+    submit_levels(bob, closed_cycle, (3, 3, 3, 3))  # a manager's response is not a member's
+    page = dashboards.organisation_overview()
+    # Members: Alpha 6, Outsiders 6, Tiny 1. Submitted as members: 5 + 6 + 1; Bob too.
+    assert (page.people, page.people_submitted, page.submitted) == (13, 12, 13)
+    assert page.response_rate == round(100 * 12 / 13)
+    assert (page.org.submitted, page.org.counted, page.left_out) == (13, 11, 2)
+    rows = {t.team_name: t for t in page.teams}
+    assert rows["Tiny"].withheld and rows["Tiny"].submitted == 1 and rows["Tiny"].axes is None
+    assert rows["Alpha"].axes.leadership == 60.0
+    assert page.teams_shown == 2
+    assert sum(c.count for c in page.quadrant) == 11
+
+
+def test_organisation_overview_counts_a_person_in_two_teams_once(closed_cycle, alpha, beta):
+    """Response rate counts people, not memberships."""
+    both = add_members(alpha, 1, "both")[0]
+    Membership.objects.create(user=both, team=beta, role=Membership.Role.MEMBER)
+    add_members(beta, 1, "b")
+    submit_levels(both, closed_cycle, (3, 3, 3, 3))
+    page = dashboards.organisation_overview()
+    assert (page.people, page.people_submitted, page.submitted) == (2, 1, 1)
+    assert page.response_rate == 50
+
+
+def test_organisation_overview_waits_while_the_cycle_is_open(cycle, alpha):
+    """No organisation figures before the close; the counts are live."""
+    for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
+        submit_levels(user, cycle, levels)
+    page = dashboards.organisation_overview()
+    assert page.cycle.waiting and page.org is None and page.left_out == 0
+    assert (page.people, page.people_submitted, page.submitted) == (5, 5, 5)
+    assert page.teams_shown == 0 and page.teams[0].waiting

@@ -120,34 +120,47 @@ def test_admin_can_erase_a_persons_responses(client, staff, alice, submitted):
     assert not Answer.objects.exists() and not DimensionScore.objects.exists()
 
 
-def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(
-    alpha, cycle, django_capture_on_commit_callbacks
-):
-    from django.contrib.auth import get_user_model
+def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(alpha, cycle):
+    """Erasure deletes the answers, scores and snapshot; a closed cycle's figures stay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
 
     from assessments import dashboards
-    from assessments.models import Membership
+    from assessments.models import Cycle, Membership, TeamSnapshot
 
     from .conftest import make_user
 
     people = [make_user(f"m{i}") for i in range(6)]
     for i, person in enumerate(people):
         Membership.objects.create(user=person, team=alpha, role="member")
-        services.submit_response(user=person, cycle=cycle, answers=all_answers(cycle, 1 + i % 5))
-    before = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)
-    org_before = dashboards.organisation_figures(cycle=before.cycle)  # now cached
-    assert before.submitted == 6 and org_before.submitted == 6
+        level = 1 + i % 5  # every dimension scores (level - 1) * 25
+        answers = {
+            q.pk: 6 - level if q.reverse_keyed else level
+            for q in cycle.questionnaire.questions.all()
+        }
+        services.submit_response(user=person, cycle=cycle, answers=answers)
+    now = timezone.now()
+    Cycle.objects.filter(pk=cycle.pk).update(
+        opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
+    )
+    before = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)  # publishes
+    org_before = dashboards.organisation_overview(cycle_pk=cycle.pk).org
+    # Leadership 0, 25, 50, 75, 100 and 0: (0 + 25 + 50 + 75 + 100 + 0) / 6 = 41.7.
+    assert before.figures.axes.leadership == 41.7 and org_before.axes.leadership == 41.7
+    assert (before.submitted, before.counted, org_before.counted) == (6, 6, 6)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.delete_responses_of(user=get_user_model().objects.get(username="m0"))
+    erased = people[0]  # leadership 0: without them the mean would be 50
+    assert services.delete_responses_of(user=erased) == 1
+    assert not Response.objects.filter(respondent=erased).exists()
+    assert not Answer.objects.filter(response__respondent=erased).exists()
+    assert not DimensionScore.objects.filter(response__respondent=erased).exists()
+    assert not TeamSnapshot.objects.filter(response__respondent=erased).exists()
 
     after = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)
-    org_after = dashboards.organisation_figures(cycle=after.cycle)
-    assert after.submitted == 5 and org_after.submitted == 5
-    assert after.figures is not None
-    remaining = Response.objects.filter(respondent__in=people[1:])
-    expected = sum(r.leadership_score for r in remaining) / 5
-    assert after.figures.axes.leadership == pytest.approx(expected)
+    org_after = dashboards.organisation_overview(cycle_pk=cycle.pk).org
+    assert after.figures == before.figures and after.submitted == 6
+    assert org_after == org_before
 
 
 HUGE = "9" * 25
