@@ -1,14 +1,13 @@
-import csv
+import itertools
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.http import HttpResponse
 
 from . import services
-from .forms import csv_safe
+from .forms import csv_response
 from .models import (
     Answer,
     Cycle,
@@ -307,37 +306,30 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected responses as CSV")
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="lvm-responses.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
+        header = [
+            "username",
+            "cycle",
+            "status",
+            "submitted_at",
+            "leadership",
+            "management",
+            "balance",
+            "profile",
+        ]
+        rows = (
             [
-                "username",
-                "cycle",
-                "status",
-                "submitted_at",
-                "leadership",
-                "management",
-                "balance",
-                "profile",
+                r.respondent.get_username(),
+                r.cycle.name,
+                r.status,
+                r.submitted_at.isoformat() if r.submitted_at else "",
+                "" if r.leadership_score is None else round(r.leadership_score, 1),
+                "" if r.management_score is None else round(r.management_score, 1),
+                "" if r.balance is None else round(r.balance, 1),
+                r.profile,
             ]
+            for r in queryset.select_related("respondent", "cycle")
         )
-        for r in queryset.select_related("respondent", "cycle"):
-            writer.writerow(
-                csv_safe(
-                    [
-                        r.respondent.get_username(),
-                        r.cycle.name,
-                        r.status,
-                        r.submitted_at.isoformat() if r.submitted_at else "",
-                        "" if r.leadership_score is None else round(r.leadership_score, 1),
-                        "" if r.management_score is None else round(r.management_score, 1),
-                        "" if r.balance is None else round(r.balance, 1),
-                        r.profile,
-                    ]
-                )
-            )
-        return response
+        return csv_response("lvm-responses.csv", itertools.chain([header], rows))
 
 
 User = get_user_model()

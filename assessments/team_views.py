@@ -6,15 +6,13 @@ only published figures. Charts get the whole numbers the page shows, so no attri
 the SVG carries more precision than the text.
 """
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from . import charts, dashboards
-from .forms import csv_safe
+from .forms import csv_response
 from .models import Team
 
 SPREAD_LABEL = "Spread (± 1 standard deviation)"
@@ -120,11 +118,8 @@ def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
     page = dashboards.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
     if page is None:
         raise Http404("No such cycle.")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     suffix = f"-cycle-{page.cycle.pk}" if page.cycle else ""
-    response["Content-Disposition"] = f'attachment; filename="lvm-team-{team.pk}{suffix}.csv"'
-    csv.writer(response).writerows(csv_safe(row) for row in dashboards.team_export_rows(page))
-    return response
+    return csv_response(f"lvm-team-{team.pk}{suffix}.csv", dashboards.team_export_rows(page))
 
 
 @never_cache

@@ -1,7 +1,5 @@
 """Thin views: check access, call a query or a service, render one dataclass."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -13,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import charts, queries, services
-from .forms import csv_safe, parse_answers
+from .forms import csv_response, parse_answers
 from .services import InvalidAnswers
 
 
@@ -193,8 +191,4 @@ def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     rows = queries.personal_export(user=request.user, cycle_pk=cycle_pk)
     if rows is None:
         raise Http404("No submitted result for this cycle.")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="lvm-my-result-{cycle_pk}.csv"'
-    writer = csv.writer(response)
-    writer.writerows(csv_safe(row) for row in rows)
-    return response
+    return csv_response(f"lvm-my-result-{cycle_pk}.csv", rows)

@@ -1,0 +1,75 @@
+"""Every CSV LVM writes is formula-safe, whatever a spreadsheet trims before reading a cell."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from assessments.forms import csv_response, csv_safe
+from assessments.models import Response
+
+from .conftest import all_answers, make_user
+
+DANGEROUS = [
+    "=1+1",
+    "+1+1",
+    "-1+1",
+    "@SUM(A1)",
+    " =1+1",
+    "   =1+1",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    "\u00a0=1+1",  # non-breaking space
+    "\u3000=1+1",  # ideographic space
+    "\ufeff=1+1",  # byte-order mark
+    "\u200b=1+1",  # zero-width space
+    "\uff1d1+1",  # full-width =
+    "\uff0b1+1",  # full-width +
+    "\uff0d1+1",  # full-width -
+    "\uff20SUM(A1)",  # full-width @
+    " \t \uff1d1+1",
+    "\t",
+]
+HARMLESS = ["Team A", "Vision (leadership)", "a = b", "1+1", "", " plain", "e-mail"]
+
+
+@pytest.mark.parametrize("cell", DANGEROUS)
+def test_a_cell_a_spreadsheet_would_run_is_quoted(cell):
+    assert csv_safe([cell]) == ["'" + cell]
+
+
+@pytest.mark.parametrize("cell", HARMLESS)
+def test_ordinary_text_is_left_alone(cell):
+    assert csv_safe([cell]) == [cell]
+
+
+def test_numbers_are_left_alone():
+    """Negative figures stay numbers: only text can be a formula."""
+    assert csv_safe([-12.5, 0, 3]) == [-12.5, 0, 3]
+
+
+def test_csv_response_is_an_attachment_with_safe_cells():
+    response = csv_response("x.csv", [["name"], [" =HYPERLINK(1)"]])
+    assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [["name"], ["' =HYPERLINK(1)"]]
+
+
+def test_admin_response_export_quotes_a_hostile_username(client, staff, cycle):
+    """The admin's CSV export goes through the same guard as the app's."""
+    from assessments import services
+
+    hostile = make_user(" =cmd|' /C calc'!A0")
+    services.submit_response(user=hostile, cycle=cycle, answers=all_answers(cycle))
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:assessments_response_changelist"),
+        {
+            "action": "export_csv",
+            "_selected_action": list(Response.objects.values_list("pk", flat=True)),
+        },
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][0] == "' =cmd|' /C calc'!A0"
