@@ -3,9 +3,11 @@
 import logging
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger("lvm.security")
 
@@ -32,7 +34,9 @@ def _client(request: HttpRequest | None) -> str:
 @receiver(user_login_failed)
 def log_failed_login(sender, credentials, request=None, **kwargs):
     logger.warning(
-        "failed login for username=%r from %s", credentials.get("username"), _client(request)
+        "failed login for username=%r from %s",
+        str(credentials.get("username") or "")[:AXES_USERNAME_LIMIT],
+        _client(request),
     )
 
 
@@ -56,3 +60,40 @@ class RefusedRequestLogMiddleware:
                 _client(request),
             )
         return response
+
+
+class PrivateResponseMiddleware:
+    """Every response to a signed-in person is ``no-store``, error pages included.
+
+    They show the person's name in the navigation, so no shared cache may keep them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+# django-axes records a failed attempt's username in a 255-character column: a longer
+# one must not reach it (PostgreSQL would refuse the row and the log-in page would fail).
+AXES_USERNAME_LIMIT = 150
+
+
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username axes records and locks on, cut to the longest a user can have."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
+    return username[:AXES_USERNAME_LIMIT] if isinstance(username, str) else username
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out; an unsafe ``?next=`` ends on the logged-out page, not on a 405."""
+
+    def get_default_redirect_url(self) -> str:
+        # The same URL as this request makes the view render the logged-out page.
+        return self.request.get_full_path()

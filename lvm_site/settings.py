@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "assessments.security.RefusedRequestLogMiddleware",
+    "assessments.security.PrivateResponseMiddleware",
     # Last, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -230,6 +231,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LVM_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "assessments.security.client_ip"
+AXES_USERNAME_CALLABLE = "assessments.security.axes_username"
 AXES_VERBOSE = False
 
 LOGGING = {

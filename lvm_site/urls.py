@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assessments.security import LogoutView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(
@@ -12,6 +14,7 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("assessments.urls")),
 ]

@@ -1,5 +1,6 @@
 """Log in, log out, change and reset a password: Django's views in LVM's pages."""
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -49,3 +50,34 @@ def test_password_change_keeps_the_person_logged_in(client, alice):
     assert "Your password has been changed" in response.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("a-much-longer-passphrase-2026")
+
+
+def test_logout_with_an_unsafe_next_lands_on_the_logged_out_page(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("logout") + "?next=https://evil.example.com/", follow=True)
+    assert response.status_code == 200
+    assert "You are logged out" in response.content.decode()
+    assert client.get(reverse("assessments:home")).status_code == 302
+
+
+def test_logout_with_a_safe_next_goes_there(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("logout") + "?next=/accounts/login/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+@pytest.mark.parametrize("url_name", ["login", "admin:login"])
+@pytest.mark.parametrize("length", [256, 5000])
+def test_an_over_long_username_gets_the_usual_message_not_an_error(
+    client, alice, url_name, length
+):
+    """axes records failed attempts in a 255-character column (PostgreSQL refuses more)."""
+    response = client.post(reverse(url_name), {"username": "a" * length, "password": "x"})
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+
+
+def test_repeated_over_long_usernames_are_still_throttled(client, alice):
+    for _ in range(6):
+        response = client.post(reverse("login"), {"username": "b" * 300, "password": "x"})
+    assert response.status_code == 429

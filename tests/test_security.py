@@ -226,3 +226,22 @@ def test_without_a_proxy_a_forged_forwarded_header_changes_nothing(client, alice
         HTTP_X_FORWARDED_FOR="3.3.3.3",
     )
     assert locked.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "path", ["/no-such-page/", "/teams/999999/", "/cycles/999999/result/", "/organisation/"]
+)
+def test_error_pages_for_a_signed_in_person_are_never_stored(client, alice, path):
+    """They show the person's name in the navigation, so no cache may keep them."""
+    client.force_login(alice)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_refused_post_for_a_signed_in_person_is_never_stored(client, alice, cycle):
+    client.force_login(alice)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(reverse("assessments:response-edit", args=[cycle.pk]), {})
+    assert response.status_code == 403
+    assert "no-store" in response["Cache-Control"]
