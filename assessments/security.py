@@ -1,5 +1,6 @@
 """Security log: failed log-ins and refused requests go to the ``lvm.security`` logger."""
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -14,16 +15,39 @@ logger = logging.getLogger("lvm.security")
 REFUSED = {400, 403, 404, 405}
 
 
+def _address(entry: str) -> str | None:
+    """An IP address from an X-Forwarded-For entry (ports and brackets dropped), or None."""
+    entry = entry.strip()
+    if entry.startswith("["):  # [2001:db8::1]:443
+        end = entry.find("]")
+        entry = entry[1:end] if end > 0 else ""
+    elif entry.count(":") == 1:  # 1.2.3.4:5678
+        entry = entry.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or behind PROXY_COUNT trusted proxies the
     address the outermost of them put into X-Forwarded-For (clients can't spoof it: the
-    entries they send themselves stand further left and are ignored)."""
+    entries they send themselves stand further left and are ignored).
+
+    An entry that is not an address (``unknown``, garbage) is logged and REMOTE_ADDR is
+    used: a header's content never breaks a request.
+    """
     proxies = settings.LVM_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies and forwarded:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if len(hops) >= proxies:
-            return hops[-proxies]
+            address = _address(hops[-proxies])
+            if address is not None:
+                return address
+            logger.warning(
+                "unusable X-Forwarded-For entry %r; using REMOTE_ADDR", hops[-proxies][:100]
+            )
     return request.META.get("REMOTE_ADDR")
 
 

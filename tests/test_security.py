@@ -245,3 +245,60 @@ def test_a_refused_post_for_a_signed_in_person_is_never_stored(client, alice, cy
     response = client.post(reverse("assessments:response-edit", args=[cycle.pk]), {})
     assert response.status_code == 403
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("203.0.113.5:5678", "203.0.113.5"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("unknown", "10.9.9.9"),
+        ("not an address:80", "10.9.9.9"),
+        ("[2001:db8::1", "10.9.9.9"),
+        ("999.1.1.1", "10.9.9.9"),
+    ],
+)
+def test_client_address_behind_a_proxy_drops_ports_and_refuses_garbage(
+    rf, settings, forwarded, expected
+):
+    from assessments.security import client_ip
+
+    settings.LVM_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["1.2.3.4:5678", "[2001:db8::1]:443", "unknown", "", "   ,  ", "a" * 500]
+)
+def test_login_behind_a_proxy_works_whatever_the_forwarded_header(
+    client, alice, settings, forwarded, caplog
+):
+    """A proxy that adds a port (or a client that sends junk) never breaks a log-in."""
+    settings.LVM_PROXY_COUNT = 1
+    response = client.post(
+        reverse("login"),
+        {"username": "alice", "password": "pw-alice"},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 302
+    wrong = client.post(
+        reverse("login"),
+        {"username": "alice", "password": "wrong"},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert wrong.status_code == 200
+
+
+def test_an_unusable_forwarded_entry_is_logged(rf, settings, caplog):
+    from assessments.security import client_ip
+
+    settings.LVM_PROXY_COUNT = 1
+    with caplog.at_level(logging.WARNING, logger="lvm.security"):
+        client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="unknown"))
+    assert "unusable X-Forwarded-For entry 'unknown'" in caplog.text
