@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -57,6 +58,21 @@ def _page_number(raw: str | None) -> int:
 
 
 PENDING_KEY = "lvm_pending_answers"
+OWNER_SALT = "lvm.answers-owner"
+
+
+def _owner_token(user) -> str:
+    """A signed id of the person a questionnaire page is served to (for the time-out)."""
+    return signing.dumps(user.pk, salt=OWNER_SALT)
+
+
+def _answers_owner(token: str) -> int | None:
+    """Whose answers a form carries, from its signed token; None if missing or forged."""
+    try:
+        owner = signing.loads(token, salt=OWNER_SALT)
+    except signing.BadSignature:
+        return None
+    return owner if isinstance(owner, int) else None
 
 
 @never_cache
@@ -66,11 +82,19 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         if request.method == "POST":
             # The session expired while the person was answering: keep what they sent.
+            # Only for the person the page was served to: someone else may log in next
+            # on this browser, and must neither get nor see these answers.
+            owner = _answers_owner(request.POST.get("owner", ""))
             try:
                 answers = parse_answers(request.POST)
             except InvalidAnswers:
                 answers = {}
-            request.session[PENDING_KEY] = {"cycle": cycle_pk, "answers": answers}
+            if owner is not None and answers:
+                request.session[PENDING_KEY] = {
+                    "cycle": cycle_pk,
+                    "answers": answers,
+                    "owner": owner,
+                }
             messages.warning(
                 request,
                 "Your session had expired. Log in again and your answers will be kept.",
@@ -88,7 +112,12 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     edit_url = reverse("assessments:response-edit", args=[cycle.pk])
 
     pending = request.session.pop(PENDING_KEY, None)
-    if pending and pending.get("cycle") == cycle.pk and pending.get("answers"):
+    if (
+        pending
+        and pending.get("owner") == request.user.pk
+        and pending.get("cycle") == cycle.pk
+        and pending.get("answers")
+    ):
         try:
             answers = {int(k): v for k, v in pending["answers"].items()}
             services.save_draft(user=request.user, cycle=cycle, answers=answers)
@@ -117,7 +146,7 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                 return render(
                     request,
                     "assessments/response_form.html",
-                    {"page": data, "nav_section": "home"},
+                    {"page": data, "nav_section": "home", "owner": _owner_token(request.user)},
                     status=200,
                 )
             services.save_draft(
@@ -151,7 +180,8 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     if not cycle.is_open():
         messages.error(request, f"“{cycle.name}” is closed; answers can no longer be given.")
         return redirect("assessments:home")
-    return render(request, "assessments/response_form.html", {"page": data, "nav_section": "home"})
+    context = {"page": data, "nav_section": "home", "owner": _owner_token(request.user)}
+    return render(request, "assessments/response_form.html", context)
 
 
 @never_cache

@@ -153,3 +153,28 @@ def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_serv
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert not [p for p in problems if "Content Security Policy" in p]
         context.close()
+
+
+def test_answers_given_before_a_time_out_never_reach_the_next_person(
+    browser, live_server, demo
+):
+    """Hugo's session expires mid-page; Jonas logs in on that browser: an empty draft."""
+    base = live_server.url
+    context, page, problems = _open(browser)
+    _log_in(page, base, "hugo")
+    page.get_by_role("link", name="Continue").click()
+    _answer_visible_items(page, "Strongly disagree")
+    context.clear_cookies(name="sessionid")  # the session times out; CSRF cookie stays
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/accounts/login/**")
+    assert page.get_by_text("Your session had expired").is_visible()
+    page.get_by_label("Username").fill("jonas")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("fieldset.likert-item").first.wait_for()
+    assert page.locator("input[type=radio]:checked").count() == 0
+    assert not page.get_by_text("time-out").count()
+    page.goto(f"{base}/")
+    assert page.get_by_role("link", name="Start").is_visible()
+    assert not [p for p in problems if "Content Security Policy" in p]
+    context.close()

@@ -1,5 +1,7 @@
 """The employee's journey: home, questionnaire (save, resume, submit), own results."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -21,9 +23,9 @@ def result_url(cycle):
     return reverse("assessments:result-detail", args=[cycle.pk])
 
 
-def post_answers(client, cycle, answers, action="save", page=1):
+def post_answers(client, cycle, answers, action="save", page=1, **extra):
     data = {f"q{q}": v for q, v in answers.items()}
-    data.update(action=action, page=page)
+    data.update(action=action, page=page, **extra)
     return client.post(edit_url(cycle), data)
 
 
@@ -161,14 +163,45 @@ def test_unknown_and_future_cycles_answer_404(logged_in, questionnaire):
     assert logged_in.get(reverse("assessments:response-edit", args=[99999])).status_code == 404
 
 
+def _owner_of_form(client, user, cycle):
+    """The signed owner field of the questionnaire page as served to ``user``."""
+    client.force_login(user)
+    html = client.get(edit_url(cycle)).content.decode()
+    client.logout()  # the session expires while the page is open
+    return re.search(r'name="owner" value="([^"]+)"', html).group(1)
+
+
 def test_expired_session_keeps_the_answers_after_logging_in_again(client, alice, cycle):
+    owner = _owner_of_form(client, alice, cycle)
     answers = dict(list(all_answers(cycle, 2).items())[:2])
-    response = post_answers(client, cycle, answers, action="next")
+    response = post_answers(client, cycle, answers, action="next", owner=owner)
     assert response.status_code == 302 and reverse("login") in response["Location"]
     client.force_login(alice)
     html = client.get(edit_url(cycle)).content.decode()
-    assert "saved" in html
+    assert "Your answers from before the time-out are saved" in html
     assert Answer.objects.filter(response__respondent=alice).count() == 2
+
+
+def test_answers_kept_at_a_time_out_never_reach_the_next_person(client, alice, charlie, cycle):
+    """Someone else logs in on the same browser: they get an empty draft and no hint."""
+    owner = _owner_of_form(client, alice, cycle)
+    answers = dict(list(all_answers(cycle, 2).items())[:8])
+    post_answers(client, cycle, answers, action="next", owner=owner)
+    client.force_login(charlie)
+    html = client.get(edit_url(cycle)).content.decode()
+    assert "time-out" not in html and "checked" not in html
+    assert not Answer.objects.exists()
+    client.force_login(alice)  # the session's pending answers are gone for good
+    assert "time-out" not in client.get(edit_url(cycle)).content.decode()
+
+
+@pytest.mark.parametrize("owner", ["", "forged", "1:abc:def"])
+def test_answers_without_a_valid_owner_are_not_kept(client, alice, cycle, owner):
+    answers = dict(list(all_answers(cycle, 2).items())[:2])
+    post_answers(client, cycle, answers, action="next", owner=owner)
+    client.force_login(alice)
+    client.get(edit_url(cycle))
+    assert not Answer.objects.exists()
 
 
 def test_results_page_shows_the_scores_of_the_scoring_module(logged_in, alice, cycle):
