@@ -563,3 +563,27 @@ class PublishedGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team or 'Organisation'} — {self.publication}"
+
+
+class PasswordResetRequest(models.Model):
+    """One accepted password-reset request, kept a day to limit how often they are sent.
+
+    The address is stored as a SHA-256 digest of its lower-case form: the limit needs to
+    recognise it, not to read it (and most requested addresses belong to nobody).
+    """
+
+    address_digest = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(
+                fields=["address_digest", "requested_at"], name="assessments_reset_address"
+            ),
+            models.Index(fields=["ip_address", "requested_at"], name="assessments_reset_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"password reset request at {self.requested_at:%Y-%m-%d %H:%M}"

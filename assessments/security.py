@@ -1,13 +1,16 @@
 """Security log: failed log-ins and refused requests go to the ``lvm.security`` logger."""
 
+import hashlib
 import ipaddress
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger("lvm.security")
@@ -121,3 +124,40 @@ class LogoutView(auth_views.LogoutView):
     def get_default_redirect_url(self) -> str:
         # The same URL as this request makes the view render the logged-out page.
         return self.request.get_full_path()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset with a limit per address and per client, so no inbox can be flooded.
+
+    Over the limit nothing is sent, and the page is the same as when an e-mail is sent:
+    the limit must not tell anyone whether an address has an account. Refusals are logged.
+    """
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        from .models import PasswordResetRequest
+
+        now = timezone.now()
+        window = now - timedelta(hours=1)
+        address = form.cleaned_data["email"].strip().lower()
+        digest = hashlib.sha256(address.encode()).hexdigest()
+        ip = client_ip(self.request)
+        requests = PasswordResetRequest.objects.filter(requested_at__gte=window)
+        too_many = requests.filter(
+            address_digest=digest
+        ).count() >= settings.LVM_RESETS_PER_ADDRESS_PER_HOUR or (
+            ip is not None
+            and requests.filter(ip_address=ip).count() >= settings.LVM_RESETS_PER_IP_PER_HOUR
+        )
+        PasswordResetRequest.objects.filter(requested_at__lt=now - timedelta(days=1)).delete()
+        if too_many:
+            logger.warning(
+                "password reset refused (limit reached) for address digest %s from %s",
+                digest[:12],
+                ip or "?",
+            )
+            return HttpResponseRedirect(self.get_success_url())
+        PasswordResetRequest.objects.create(address_digest=digest, ip_address=ip, requested_at=now)
+        return super().form_valid(form)

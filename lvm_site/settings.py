@@ -232,6 +232,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LVM_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "assessments.security.client_ip"
 AXES_USERNAME_CALLABLE = "assessments.security.axes_username"
+
+# Password-reset e-mails: at most this many per address, and per client address, an hour.
+LVM_RESETS_PER_ADDRESS_PER_HOUR = env_int("RESETS_PER_ADDRESS_PER_HOUR", 3)
+LVM_RESETS_PER_IP_PER_HOUR = env_int("RESETS_PER_IP_PER_HOUR", 20)
 AXES_VERBOSE = False
 
 LOGGING = {

@@ -81,3 +81,44 @@ def test_repeated_over_long_usernames_are_still_throttled(client, alice):
     for _ in range(6):
         response = client.post(reverse("login"), {"username": "b" * 300, "password": "x"})
     assert response.status_code == 429
+
+
+def test_password_reset_requests_are_limited_per_address(client, alice, caplog):
+    """31 requests in a row for one address send 3 e-mails; every page looks the same."""
+    pages = set()
+    with caplog.at_level("WARNING", logger="lvm.security"):
+        for _ in range(31):
+            response = client.post(reverse("password_reset"), {"email": "Alice@Example.com"})
+            pages.add((response.status_code, response["Location"]))
+    assert len(mail.outbox) == 3
+    assert pages == {(302, reverse("password_reset_done"))}
+    assert "password reset refused (limit reached)" in caplog.text
+
+
+def test_password_reset_limit_does_not_reveal_whether_an_address_exists(client, alice):
+    known = [
+        client.post(reverse("password_reset"), {"email": "alice@example.com"}) for _ in range(5)
+    ]
+    unknown = [
+        client.post(reverse("password_reset"), {"email": "nobody@example.com"}) for _ in range(5)
+    ]
+    assert {r["Location"] for r in known + unknown} == {reverse("password_reset_done")}
+    assert {r.status_code for r in known + unknown} == {302}
+
+
+def test_password_reset_requests_are_limited_per_client(client, settings, db):
+    """One client cycling through addresses is stopped too."""
+    from .conftest import make_user
+
+    settings.LVM_RESETS_PER_IP_PER_HOUR = 4
+    for i in range(6):
+        make_user(f"p{i}")
+        client.post(reverse("password_reset"), {"email": f"p{i}@example.com"})
+    assert len(mail.outbox) == 4
+
+
+def test_another_address_is_not_held_back_by_a_flooded_one(client, alice, charlie):
+    for _ in range(5):
+        client.post(reverse("password_reset"), {"email": "alice@example.com"})
+    client.post(reverse("password_reset"), {"email": "charlie@example.com"})
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]] * 3 + [["charlie@example.com"]]
