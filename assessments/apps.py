@@ -7,4 +7,9 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import security  # noqa: F401  (connects its signal receivers)
+        from .roles import ensure_hr_group
+
+        post_migrate.connect(ensure_hr_group, sender=self)

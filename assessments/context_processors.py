@@ -1,14 +1,15 @@
 from django.http import HttpRequest
 
-from .models import Membership
+from .roles import roles
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Whether to show the team dashboard links in the navigation bar (one query)."""
+    """Which dashboard links the navigation shows (one query, shared with the views)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    is_manager = user.is_staff or (
-        Membership.objects.filter(user=user, role=Membership.Role.MANAGER).exists()
-    )
-    return {"nav_is_manager": is_manager}
+    mine = roles(user)
+    return {
+        "nav_is_manager": mine.sees_dashboards,
+        "nav_sees_organisation": mine.sees_organisation,
+    }

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from . import scoring, services
 from .models import Cycle, Membership, Publication, PublishedGroup, Response, Team, TeamSnapshot
+from .roles import roles
 
 MEMBER = Membership.Role.MEMBER
 BINS = services.BINS
@@ -524,14 +525,14 @@ def _with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[Dimen
 
 
 def visible_teams(*, user: AbstractBaseUser):
-    """Teams whose dashboards the person may open: those they manage; every team for staff.
+    """Teams whose dashboards the person may open: those they manage; every team for HR.
 
     Annotates ``member_count`` (people with the member role).
     """
     teams = Team.objects.annotate(
         member_count=Count("memberships", filter=Q(memberships__role=MEMBER))
     )
-    if user.is_staff:
+    if roles(user).sees_organisation:
         return teams
     managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("team_id")
     return teams.filter(pk__in=managed)
@@ -597,7 +598,9 @@ def team_list(*, user: AbstractBaseUser) -> TeamList:
             for pk, name, members in teams
         )
         return TeamList(cycle=None, teams=rows)
-    return TeamList(cycle=cycle, teams=_team_rows(cycle, teams, all_teams=user.is_staff))
+    return TeamList(
+        cycle=cycle, teams=_team_rows(cycle, teams, all_teams=roles(user).sees_organisation)
+    )
 
 
 # --- the organisation -----------------------------------------------------------------------

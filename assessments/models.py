@@ -187,6 +187,9 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("view_organisation_results", "Can view organisation results (every team's figures)")
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 
 from . import scoring
 from .models import Cycle, Membership, Response, Team
+from .roles import roles
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
     ]
     teams = list(
         Team.objects.all()
-        if user.is_staff
+        if roles(user).sees_organisation
         else Team.objects.filter(
             memberships__user=user, memberships__role=Membership.Role.MANAGER
         ).distinct()

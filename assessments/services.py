@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import privacy, scoring
+from . import privacy, roles, scoring
 from .models import (
     Answer,
     Cycle,
@@ -367,16 +367,16 @@ def _sums(prefix: str = "") -> dict:
 
 
 def viewer_ids() -> set[int]:
-    """People who can see figures: managers of any team, HR and administrators."""
+    """People who can see figures: managers of any team, HR and administrators.
+
+    Staff count too, though staff alone see no figures: any of them may be given the
+    permission later, and erring this way only ever leaves more people out.
+    """
     managers = Membership.objects.filter(role=Membership.Role.MANAGER).values_list(
         "user_id", flat=True
     )
-    staff = (
-        get_user_model()
-        .objects.filter(Q(is_staff=True) | Q(is_superuser=True))
-        .values_list("pk", flat=True)
-    )
-    return set(managers) | set(staff)
+    staff = get_user_model().objects.filter(is_staff=True).values_list("pk", flat=True)
+    return set(managers) | set(staff) | roles.organisation_viewer_ids()
 
 
 def publication_due(cycle: Cycle, *, now=None) -> bool:

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from . import charts, dashboards
 from .forms import csv_response
 from .models import Team
+from .roles import roles
 
 SPREAD_LABEL = "Spread (± 1 standard deviation)"
 
@@ -125,8 +126,8 @@ def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
 @never_cache
 @login_required
 def organisation_overview(request: HttpRequest) -> HttpResponse:
-    """Staff only: the organisation's figures for a cycle and one line per team."""
-    if not request.user.is_staff:
+    """HR only: the organisation's figures for a cycle and one line per team."""
+    if not roles(request.user).sees_organisation:
         raise Http404("No such page.")
     page = dashboards.organisation_overview(cycle_pk=_cycle_pk(request))
     if page is None:

@@ -5,16 +5,26 @@ site's own URLs are Django's and are covered in test_admin.py.
 """
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from assessments import services
 
-from .conftest import all_answers
+from .conftest import all_answers, make_user
 
 LOGIN = "login"  # a redirect to the login page
-ROLES = ["anonymous", "employee", "other_member", "manager", "other_manager", "staff"]
+ROLES = [
+    "anonymous",
+    "employee",
+    "other_member",
+    "manager",
+    "other_manager",
+    "hr",  # staff in the HR group: the organisation permission
+    "plain_staff",  # staff with no permission at all: sees no figures
+    "admin",  # superuser
+]
 
 
 def _all(outcome):
@@ -51,10 +61,14 @@ MATRIX = {
     "assessments:team-dashboard": (
         lambda w: [w["team"].pk],
         "get",
-        _only(["manager", "staff"]),
+        _only(["manager", "hr", "admin"]),
     ),
-    "assessments:team-export": (lambda w: [w["team"].pk], "get", _only(["manager", "staff"])),
-    "assessments:organisation-overview": (None, "get", _only(["staff"])),
+    "assessments:team-export": (
+        lambda w: [w["team"].pk],
+        "get",
+        _only(["manager", "hr", "admin"]),
+    ),
+    "assessments:organisation-overview": (None, "get", _only(["hr", "admin"])),
     "login": (None, "get", _all(200)),
     "logout": (None, "post", _all(200)),  # the "You are logged out" page
     "password_change": (None, "get", _signed_in(200)),
@@ -86,13 +100,17 @@ def test_every_url_has_a_row():
 @pytest.fixture
 def world(alice, bob, charlie, dora, staff, alpha, cycle):
     services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    hr = make_user("helga", is_staff=True)
+    hr.groups.add(Group.objects.get(name="HR"))
     return {
         "anonymous": None,
         "employee": alice,
         "other_member": charlie,
         "manager": bob,
         "other_manager": dora,
-        "staff": staff,
+        "hr": hr,
+        "plain_staff": make_user("sam", is_staff=True),
+        "admin": staff,
         "team": alpha,
         "cycle": cycle,
     }
@@ -113,3 +131,21 @@ def test_access(client, world, name, role):
         assert response["Location"].startswith(reverse("login")), url
     else:
         assert response.status_code == outcome, f"{role} on {url}"
+
+
+def test_the_hr_group_holds_the_organisation_permission_and_no_more_than_hr_needs(db):
+    """Shipped by migrate: HR edits content and teams, reads and erases responses."""
+    codenames = set(Group.objects.get(name="HR").permissions.values_list("codename", flat=True))
+    assert "view_organisation_results" in codenames
+    assert {"change_questionnaire", "add_cycle", "delete_response", "view_response"} <= codenames
+    assert not {"change_response", "change_answer", "delete_publication"} & codenames
+    assert not {c for c in codenames if c.endswith("_group") or c.endswith("_permission")}
+
+
+def test_plain_staff_see_no_team_dashboards_in_the_navigation(client, world):
+    client.force_login(world["plain_staff"])
+    html = client.get(reverse("assessments:home")).content.decode()
+    assert "Team dashboards" not in html and ">Admin<" in html
+    client.force_login(world["hr"])
+    html = client.get(reverse("assessments:team-list")).content.decode()
+    assert "Organisation overview" in html and "Alpha" in html

@@ -407,3 +407,13 @@ def test_random_organisations_publish_no_group_smaller_than_k(questionnaire, see
         groups[frozenset(names)].add(p)
     for people in groups.values():
         assert len(people) - (1 if people & viewers else 0) >= k
+
+
+def test_viewers_are_managers_hr_staff_and_superusers(alice, bob, staff):
+    """Anyone who sees figures (or could be given them) counts as knowing their own answers."""
+    from django.contrib.auth.models import Group
+
+    hr = make_user("helga")
+    hr.groups.add(Group.objects.get(name="HR"))
+    plain_staff = make_user("sam", is_staff=True)
+    assert services.viewer_ids() == {bob.pk, staff.pk, hr.pk, plain_staff.pk}

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import Answer, Cycle, Membership, Questionnaire, Response, Team
+from assessments.roles import HR_GROUP
 
 DEMO_PASSWORD = "lvm-demo-2026"
 
@@ -68,7 +70,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "\nDemo logins (password for all: " + DEMO_PASSWORD + ")\n"
-            "  admin  - HR administrator: Django admin at /admin/ and every team\n"
+            "  admin  - administrator (superuser): everything\n"
+            "  helga  - HR: organisation overview, every team, the admin's HR pages\n"
             "  maria  - manager of Platform Engineering (team dashboard)\n"
             "  jonas  - employee who has not started the current assessment\n"
             "  hugo   - employee with the current assessment in progress\n"
@@ -93,6 +96,21 @@ class Command(BaseCommand):
             },
         )
         created += made
+
+        hr, made = User.objects.get_or_create(
+            username="helga",
+            defaults={
+                "is_staff": True,
+                "email": "helga@example.com",
+                "first_name": "Helga",
+                "last_name": "HR",
+                "password": password,
+            },
+        )
+        created += made
+        group = Group.objects.filter(name=HR_GROUP).first()
+        if group is not None:
+            hr.groups.add(group)
 
         people: dict[str, object] = {}
         for team_name, manager, members in TEAMS:

@@ -1,0 +1,114 @@
+"""Who may see which figures: managers their teams, HR (a named permission) everything.
+
+"Staff" alone grants nothing here: it only opens the Django admin, where model
+permissions apply. Seeing the organisation's and every team's figures is the permission
+``assessments.view_organisation_results``, which the "HR" group carries; superusers have
+every permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Membership
+
+ORGANISATION_PERMISSION = "view_organisation_results"
+HR_GROUP = "HR"
+
+# What HR needs in the admin: edit questionnaires, teams and cycles, look after people,
+# read responses and erase them on request, read publications. (app, model, actions)
+HR_PERMISSIONS = [
+    ("assessments", "team", ("add", "change", "delete", "view", ORGANISATION_PERMISSION)),
+    ("assessments", "questionnaire", ("add", "change", "view")),
+    ("assessments", "scalelabel", ("add", "change", "delete", "view")),
+    ("assessments", "dimension", ("add", "change", "delete", "view")),
+    ("assessments", "question", ("add", "change", "delete", "view")),
+    ("assessments", "membership", ("add", "change", "delete", "view")),
+    ("assessments", "cycle", ("add", "change", "view")),
+    ("assessments", "response", ("delete", "view")),
+    ("assessments", "answer", ("view",)),
+    ("assessments", "dimensionscore", ("view",)),
+    ("assessments", "publication", ("view",)),
+    ("auth", "user", ("add", "change", "view")),
+]
+
+
+@dataclass(frozen=True)
+class Roles:
+    sees_organisation: bool  # HR: the overview and every team's dashboard
+    manages_teams: bool
+
+    @property
+    def sees_dashboards(self) -> bool:
+        return self.sees_organisation or self.manages_teams
+
+
+NOBODY = Roles(sees_organisation=False, manages_teams=False)
+
+
+def _organisation_permission():
+    return Permission.objects.filter(
+        codename=ORGANISATION_PERMISSION, content_type__app_label="assessments"
+    )
+
+
+def roles(user: AbstractBaseUser) -> Roles:
+    """The person's roles, in one query, remembered on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOBODY
+    cached = getattr(user, "_lvm_roles", None)
+    if cached is not None:
+        return cached
+    permission = _organisation_permission()
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            direct=Exists(permission.filter(user=OuterRef("pk"))),
+            by_group=Exists(permission.filter(group__user=OuterRef("pk"))),
+            manages=Exists(
+                Membership.objects.filter(user=OuterRef("pk"), role=Membership.Role.MANAGER)
+            ),
+        )
+        .values("direct", "by_group", "manages")
+        .first()
+    ) or {"direct": False, "by_group": False, "manages": False}
+    result = Roles(
+        sees_organisation=user.is_superuser or row["direct"] or row["by_group"],
+        manages_teams=row["manages"],
+    )
+    user._lvm_roles = result
+    return result
+
+
+def organisation_viewer_ids() -> set[int]:
+    """Everyone who may see the organisation's figures (superusers included)."""
+    permission = _organisation_permission()
+    return set(
+        get_user_model()
+        .objects.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .values_list("pk", flat=True)
+    )
+
+
+def ensure_hr_group(**kwargs) -> None:
+    """Create or update the "HR" group with exactly HR_PERMISSIONS (after every migrate)."""
+    from django.contrib.auth.models import Group
+
+    wanted = Q()
+    for app, model, actions in HR_PERMISSIONS:
+        codenames = [a if a == ORGANISATION_PERMISSION else f"{a}_{model}" for a in actions]
+        wanted |= Q(content_type__app_label=app, content_type__model=model, codename__in=codenames)
+    permissions = list(Permission.objects.filter(wanted))
+    if not permissions:  # permissions not created yet (e.g. a partial migrate)
+        return
+    group, _ = Group.objects.get_or_create(name=HR_GROUP)
+    group.permissions.set(permissions)
