@@ -155,9 +155,7 @@ def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_serv
         context.close()
 
 
-def test_answers_given_before_a_time_out_never_reach_the_next_person(
-    browser, live_server, demo
-):
+def test_answers_given_before_a_time_out_never_reach_the_next_person(browser, live_server, demo):
     """Hugo's session expires mid-page; Jonas logs in on that browser: an empty draft."""
     base = live_server.url
     context, page, problems = _open(browser)
