@@ -1,20 +1,29 @@
-"""Measure the team dashboards on a synthetic organisation of realistic size.
+"""Measure publishing and the dashboards on a synthetic organisation of realistic size.
 
-Why this exists: the dashboards must stay fast and use a fixed number of queries as an
-organisation grows, and timed unit tests cannot show that. This command builds (once) a
-synthetic organisation in the configured database (by default 100,000 respondents who
-submitted a 40-item questionnaire, in teams of 10 to 1,000 members, one cycle) and then
-times real requests through Django's test client:
+Why this exists: figures are published once per cycle and the pages only read what was
+published, so publishing must stay affordable and the pages must cost about the same
+whatever a team's size; timed unit tests cannot show that. This command builds (once) a
+synthetic organisation in the configured database: by default 100,000 respondents who
+submitted a 40-item questionnaire in a cycle that has closed, in teams of 10 to 1,000
+members, plus a 10,000-member division made of whole teams (its people are also in their
+own team). Each submitted response has its team snapshot, as a submission stores it. A
+small second cycle stays open for the submission benchmark.
 
-- the team dashboard of the 1,000-member team and of a 10-member team,
-- the organisation overview (staff),
-- one person's results page,
-- one 40-item submission (a fresh user each repetition),
+Every run then:
 
-printing median and p95 server time and the number of SQL queries, next to a raw SQL
-aggregate over the same rows as the floor. The data is marked by a questionnaire and
-cycle named "Benchmark", so a second run reuses it; ``--reset`` removes and rebuilds it.
-On PostgreSQL the rows go in with COPY; elsewhere with large bulk_create batches.
+- publishes the closed cycle (``services.publish_cycle``) and times it; an earlier
+  publication is undone first, so every run measures it;
+- times real requests through Django's test client, interleaved, ``--repeat`` each:
+  a signed-in 404 (the floor: session, user and navigation only), the home page, the
+  team dashboards of the 10-, 1,000- and 10,000-member teams, the organisation
+  overview, one person's results page and one 40-item submission (a fresh user each
+  time);
+- prints median and p95 server time and the number of SQL queries of one request, next
+  to the target of each.
+
+The data is marked by a questionnaire and cycles named "Benchmark…" and users named
+``bench-…``, so a second run reuses it; ``--reset`` removes and rebuilds it. On
+PostgreSQL the rows go in with COPY; elsewhere with large bulk_create batches.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lvm_bench python manage.py bench_dashboards
 """
@@ -25,15 +34,18 @@ import contextlib
 import gc
 import io
 import json
+import logging
 import math
 import random
 import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
@@ -41,7 +53,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import dashboards, scoring, services
+from assessments import roles, scoring, services
 from assessments.management.commands.load_questionnaire import DEFAULT_FILE, load
 from assessments.models import (
     Answer,
@@ -49,21 +61,64 @@ from assessments.models import (
     Dimension,
     DimensionScore,
     Membership,
+    Publication,
+    PublishedGroup,
     Question,
     Questionnaire,
     Response,
     ScaleLabel,
     Team,
+    TeamSnapshot,
 )
 
 MARKER = "Benchmark"
+OPEN_CYCLE = f"{MARKER} open cycle"  # for the submission benchmark
+DIVISION_NAME = f"{MARKER} division"
+SUBMITTERS = f"{MARKER} submitters"  # the team of the people the submission benchmark makes
 USER_PREFIX = "bench-"
-BIG_TEAM, SMALL_TEAM = 1000, 10
+DIVISION, BIG_TEAM, SMALL_TEAM = 10_000, 1000, 10
 COPY_CHUNK = 1 << 20  # bytes handed to COPY at a time
+
+# Targets (docs/benchmarks.md). Times are medians of the server time of one request.
+PUBLISH_SECONDS = 10.0
+DASHBOARD_MS, DASHBOARD_QUERIES = 10.0, 7
+FLOOR_FACTOR = 2.0  # a dashboard costs at most this many times the signed-in 404
+SIZE_FACTOR = 1.2  # the 10,000-member dashboard at most this many times the 10-member one
+OVERVIEW_MS = 30.0
+PAGE_MS, PAGE_QUERIES = 30.0, 10  # results page and submission
+
+
+@dataclass
+class Measurement:
+    name: str
+    timings: list[float]
+    queries: int | None
+    target: str = "–"
+    problems: list[str] = field(default_factory=list)
+    checked: bool = False
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.timings)
+
+    @property
+    def p95(self) -> float:
+        return _p95(self.timings)
+
+    def check(self, ok: bool, problem: str) -> None:
+        self.checked = True
+        if not ok:
+            self.problems.append(problem)
+
+    @property
+    def verdict(self) -> str:
+        if not self.checked:
+            return "–"
+        return "yes" if not self.problems else "NO: " + "; ".join(self.problems)
 
 
 class Command(BaseCommand):
-    help = "Build (or reuse) a synthetic organisation and time the dashboards against it."
+    help = "Build (or reuse) a synthetic organisation, publish it and time the pages."
 
     def add_arguments(self, parser):
         parser.add_argument("--respondents", type=int, default=100_000)
@@ -73,7 +128,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
-            "--build-only", action="store_true", help="Build the data, measure nothing."
+            "--build-only",
+            action="store_true",
+            help="Build the data; publish and measure nothing.",
         )
 
     def handle(self, *args, respondents, repeat, reset, seed, build_only, **options):
@@ -83,13 +140,14 @@ class Command(BaseCommand):
             raise CommandError("--repeat must be at least 1.")
         vendor = connection.vendor
         name = str(connection.settings_dict["NAME"])
-        # It adds a long-open cycle and 100,000 people: never on a real organisation's data.
+        # It adds cycles and 100,000 people: never on a real organisation's data.
         if "bench" not in name and "test" not in name and "memory" not in name:
             raise CommandError(
                 f"Refusing to fill the database {name!r} with benchmark data: point "
                 "DATABASE_URL at a database whose name contains 'bench', e.g. "
                 "postgres://postgres@127.0.0.1:5432/lvm_bench."
             )
+        self.verbosity = options.get("verbosity", 1)
         self.stdout.write(f"Database: {vendor} ({name})")
         if reset:
             started = time.perf_counter()
@@ -97,7 +155,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Removed the old benchmark data in {time.perf_counter() - started:.1f} s."
             )
-        cycle = Cycle.objects.filter(name=MARKER, questionnaire__name=MARKER).first()
+        cycle = self._existing()
         if cycle is None:
             started = time.perf_counter()
             cycle = self._build(respondents=respondents, seed=seed)
@@ -116,40 +174,71 @@ class Command(BaseCommand):
                     )
                 )
         if not build_only:
-            self._measure(cycle, repeat=repeat)
+            publishing = self._publish(cycle)
+            self._measure(cycle, publishing, repeat=repeat)
+
+    def _existing(self) -> Cycle | None:
+        """The benchmark's closed cycle, if the data is there; refuses an outdated layout."""
+        cycle = Cycle.objects.filter(name=MARKER, questionnaire__name=MARKER).first()
+        if cycle is None:
+            return None
+        if (
+            cycle.closes_at > timezone.now()
+            or not Cycle.objects.filter(name=OPEN_CYCLE).exists()
+            or not Team.objects.filter(name__startswith=DIVISION_NAME + " (").exists()
+            or not TeamSnapshot.objects.filter(cycle=cycle).exists()
+        ):
+            raise CommandError(
+                "The benchmark data was built by an older version of this command (an open "
+                "cycle, no division or no team snapshots): run it again with --reset."
+            )
+        return cycle
 
     # --- building ------------------------------------------------------------------------------
 
     def _delete(self) -> None:
         """Remove the benchmark rows with set-based SQL (the ORM would load millions)."""
         User = get_user_model()
-        table = {m: m._meta.db_table for m in (Answer, DimensionScore, Response, Membership)}
-        cycles = [int(pk) for pk in Cycle.objects.filter(name=MARKER).values_list("pk", flat=True)]
+        table = {
+            m: m._meta.db_table
+            for m in (Answer, DimensionScore, Response, Membership, TeamSnapshot)
+        }
+        cycles = [
+            int(pk)
+            for pk in Cycle.objects.filter(name__startswith=MARKER).values_list("pk", flat=True)
+        ]
+        users = f"SELECT id FROM {User._meta.db_table} WHERE username LIKE %s"
+        of_users = f"SELECT id FROM {table[Response]} WHERE respondent_id IN ({users})"
         with transaction.atomic(), connection.cursor() as cursor:
             if cycles:
                 in_cycles = f"cycle_id IN ({', '.join(map(str, cycles))})"
                 responses = f"SELECT id FROM {table[Response]} WHERE {in_cycles}"
+                cursor.execute(f"DELETE FROM {table[TeamSnapshot]} WHERE {in_cycles}")
                 for model in (Answer, DimensionScore):
                     cursor.execute(
                         f"DELETE FROM {table[model]} WHERE response_id IN ({responses})"
                     )
                 cursor.execute(f"DELETE FROM {table[Response]} WHERE {in_cycles}")
+                # Their publications go with them (a few rows).
                 Cycle.objects.filter(pk__in=cycles).delete()
-            users = f"SELECT id FROM {User._meta.db_table} WHERE username LIKE %s"
             cursor.execute(
                 f"DELETE FROM {table[Membership]} WHERE user_id IN ({users})", [USER_PREFIX + "%"]
             )
             # People created by the submission benchmark may have answered other cycles.
-            for model in (Answer, DimensionScore):
+            for model in (TeamSnapshot, Answer, DimensionScore):
                 cursor.execute(
-                    f"DELETE FROM {table[model]} WHERE response_id IN (SELECT id FROM "
-                    f"{table[Response]} WHERE respondent_id IN ({users}))",
+                    f"DELETE FROM {table[model]} WHERE response_id IN ({of_users})",
                     [USER_PREFIX + "%"],
                 )
             cursor.execute(
                 f"DELETE FROM {table[Response]} WHERE respondent_id IN ({users})",
                 [USER_PREFIX + "%"],
             )
+            for through in (User.groups.through, User.user_permissions.through):
+                cursor.execute(
+                    f"DELETE FROM {through._meta.db_table} WHERE user_id IN ({users})",
+                    [USER_PREFIX + "%"],
+                )
             cursor.execute(
                 f"DELETE FROM {User._meta.db_table} WHERE username LIKE %s", [USER_PREFIX + "%"]
             )
@@ -169,22 +258,37 @@ class Command(BaseCommand):
             data = json.loads(DEFAULT_FILE.read_text())
             data["name"] = MARKER
             questionnaire, _ = load(data)
+            # The measured cycle has closed; the open one opened before it, so that the
+            # pages show the closed cycle by default (the open one is in its trend).
             cycle = Cycle.objects.create(
                 name=MARKER,
                 questionnaire=questionnaire,
-                opens_at=now - timedelta(days=5),
+                opens_at=now - timedelta(days=30),
+                closes_at=now - timedelta(days=1),
+                min_group_size=5,
+            )
+            Cycle.objects.create(
+                name=OPEN_CYCLE,
+                questionnaire=questionnaire,
+                opens_at=now - timedelta(days=60),
                 closes_at=now + timedelta(days=3650),
                 min_group_size=5,
             )
             questions = services.cycle_questions(cycle)
-            sizes = _team_sizes(respondents, rng)
-            step(f"questionnaire and cycle; {len(sizes)} teams of {min(sizes)}-{max(sizes)}")
+            sizes, in_division = _team_sizes(respondents, rng)
+            division_people = sum(sizes[:in_division])
+            step(
+                f"questionnaire and cycles; {len(sizes)} teams of {min(sizes)}-{max(sizes)} "
+                f"and a division of {division_people:,} ({in_division} teams)"
+            )
 
-            # People: one member row per respondent, one manager per team, one HR user.
+            # People: one member row per respondent (two in the division), one manager per
+            # team and one for the division, one HR user (staff; the HR group is added when
+            # measuring).
             users = [(f"{USER_PREFIX}u{i:07d}", False) for i in range(respondents)] + [
                 (f"{USER_PREFIX}m{t:05d}", False) for t in range(len(sizes))
             ]
-            users.append((f"{USER_PREFIX}staff", True))
+            users += [(f"{USER_PREFIX}mdivision", False), (f"{USER_PREFIX}staff", True)]
             self._insert(
                 User,
                 [
@@ -209,15 +313,28 @@ class Command(BaseCommand):
             step(f"{len(users):,} users")
 
             teams = Team.objects.bulk_create(
-                Team(name=f"{MARKER} team {t:05d} ({size} people)") for t, size in enumerate(sizes)
+                [
+                    Team(name=f"{MARKER} team {t:05d} ({size} people)")
+                    for t, size in enumerate(sizes)
+                ]
+                + [
+                    Team(name=f"{DIVISION_NAME} ({division_people} people)"),
+                    Team(name=SUBMITTERS),
+                ]
             )
-            memberships = []
-            member = 0
-            for t, (team, size) in enumerate(zip(teams, sizes, strict=True)):
+            division = teams[len(sizes)]
+            memberships = [(ids[f"{USER_PREFIX}mdivision"], division.pk, "manager")]
+            team_of: list[int] = []  # each respondent's own team
+            for t, (team, size) in enumerate(zip(teams[: len(sizes)], sizes, strict=True)):
                 memberships.append((ids[f"{USER_PREFIX}m{t:05d}"], team.pk, "manager"))
                 for _ in range(size):
+                    member = len(team_of)
+                    team_of.append(team.pk)
                     memberships.append((ids[f"{USER_PREFIX}u{member:07d}"], team.pk, "member"))
-                    member += 1
+                    if t < in_division:
+                        memberships.append(
+                            (ids[f"{USER_PREFIX}u{member:07d}"], division.pk, "member")
+                        )
             self._insert(Membership, ["user_id", "team_id", "role"], memberships)
             step(f"{len(memberships):,} memberships")
 
@@ -226,6 +343,7 @@ class Command(BaseCommand):
             points = questionnaire.scale_points
             answers: list[bytes] = []
             responses = []
+            window = (cycle.closes_at - cycle.opens_at).total_seconds() / 60
             for i in range(respondents):
                 lean = rng.uniform(-1.3, 1.3)
                 values = []
@@ -245,7 +363,8 @@ class Command(BaseCommand):
                     scale_max=points,
                 )
                 answers.append(bytes(values))
-                submitted = now - timedelta(minutes=rng.uniform(10, 7000))
+                # Submitted while the cycle was open.
+                submitted = cycle.opens_at + timedelta(minutes=rng.uniform(30, window - 10))
                 responses.append(
                     (
                         cycle.pk,
@@ -304,22 +423,45 @@ class Command(BaseCommand):
                 ),
             )
             step(f"{respondents * len(axis_of):,} dimension scores")
-        if connection.vendor == "postgresql":
-            # Fresh statistics and a visibility map, as a live database would have (VACUUM
-            # cannot run inside a transaction, e.g. in a test: then ANALYZE only).
-            command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-            with connection.cursor() as cursor:
-                for model in (
-                    get_user_model(),
-                    Team,
-                    Membership,
-                    Response,
-                    Answer,
-                    DimensionScore,
-                ):
-                    cursor.execute(f"{command} {model._meta.db_table}")
-            step(command)
+            # The teams each person was a member of when they submitted, as
+            # services.lock_with_scores records them; nobody is counted before publishing.
+            snapshots = 0
+
+            def snapshot_rows():
+                nonlocal snapshots
+                for i, r in enumerate(responses):
+                    response_id = response_ids[r[1]]
+                    yield (response_id, team_of[i], cycle.pk, False)
+                    snapshots += 1
+                    if i < division_people:
+                        yield (response_id, division.pk, cycle.pk, False)
+                        snapshots += 1
+
+            self._insert(
+                TeamSnapshot, ["response_id", "team_id", "cycle_id", "counted"], snapshot_rows()
+            )
+            step(f"{snapshots:,} team snapshots")
+        self._vacuum(
+            get_user_model(), Team, Membership, Response, Answer, DimensionScore, TeamSnapshot
+        )
         return cycle
+
+    def _vacuum(self, *models) -> None:
+        """Fresh statistics and a visibility map, as a live database would have them.
+
+        PostgreSQL only. VACUUM cannot run inside a transaction (e.g. in a test): then
+        ANALYZE only.
+        """
+        if connection.vendor != "postgresql":
+            return
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for model in models:
+                cursor.execute(f"{command} {model._meta.db_table}")
+        self.stdout.write(
+            f"  {time.perf_counter() - started:6.1f} s  {command} of {len(models)} tables"
+        )
 
     def _stepper(self) -> Callable[[str], None]:
         last = [time.perf_counter()]
@@ -345,174 +487,280 @@ class Command(BaseCommand):
         if batch:
             model.objects.bulk_create(batch, batch_size=2_000)
 
+    # --- publishing ----------------------------------------------------------------------------
+
+    def _unpublish(self, cycle: Cycle) -> bool:
+        """Undo an earlier publication of the cycle, so that this run times publishing."""
+        if not Publication.objects.filter(cycle=cycle).exists():
+            return False
+        with transaction.atomic():
+            PublishedGroup.objects.filter(publication__cycle=cycle).delete()
+            Publication.objects.filter(cycle=cycle).delete()
+            Response.objects.filter(cycle=cycle, published_step__isnull=False).update(
+                published_step=None
+            )
+            TeamSnapshot.objects.filter(cycle=cycle, counted=True).update(counted=False)
+            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=0)
+        return True
+
+    def _publish(self, cycle: Cycle) -> Measurement:
+        """Publish the closed cycle, timed: the work the first read after closing does."""
+        if self._unpublish(cycle):
+            self.stdout.write("Undid the earlier publication, to time publishing again.")
+            self._vacuum(Response, TeamSnapshot, Publication, PublishedGroup)
+        respondents = Response.objects.filter(cycle=cycle, status="submitted").count()
+        teams = Team.objects.count()
+        queries = CaptureQueriesContext(connection)
+        gc.collect()
+        with queries:
+            started = time.perf_counter()
+            publication = services.publish_cycle(cycle=cycle, now=timezone.now())
+            elapsed = time.perf_counter() - started
+        if publication is None or not publication.is_final:
+            raise CommandError("Publishing the closed benchmark cycle published nothing.")
+        per_thousand = elapsed / respondents * 1000
+        self.stdout.write(
+            f"Published {respondents:,} respondents in {teams} teams in {elapsed:.2f} s "
+            f"({per_thousand * 1000:.0f} ms per 1,000 respondents, {len(queries)} queries): "
+            f"{publication.counted:,} counted, {publication.left_out:,} left out, "
+            f"{publication.groups.count()} published groups."
+        )
+        if self.verbosity >= 2:
+            self.stdout.write("  slowest statements of publishing:")
+            slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]
+            for query in slowest:
+                sql = " ".join(query["sql"].split())
+                self.stdout.write(f"  {float(query['time']) * 1000:8.1f} ms  {sql[:300]}")
+        self._vacuum(Response, TeamSnapshot, Publication, PublishedGroup)
+        measurement = Measurement(
+            f"publishing the cycle ({respondents:,} respondents)",
+            [elapsed],
+            len(queries),
+            target=f"≤ {PUBLISH_SECONDS:.0f} s",
+        )
+        measurement.check(elapsed <= PUBLISH_SECONDS, f"over {PUBLISH_SECONDS:.0f} s")
+        return measurement
+
     # --- measuring -----------------------------------------------------------------------------
 
-    def _measure(self, cycle: Cycle, *, repeat: int) -> None:
+    def _measure(self, cycle: Cycle, publishing: Measurement, *, repeat: int) -> None:
         User = get_user_model()
         # _team_sizes puts the 1,000-member team first and the 10-member team second.
         big = Team.objects.filter(name__startswith=f"{MARKER} team 00000 ").first()
         small = Team.objects.filter(name__startswith=f"{MARKER} team 00001 ").first()
-        if big is None or small is None:
-            raise CommandError("The benchmark teams are missing: run with --reset.")
+        division = Team.objects.filter(name__startswith=DIVISION_NAME + " (").first()
+        submitters = Team.objects.filter(name=SUBMITTERS).first()
+        open_cycle = Cycle.objects.filter(name=OPEN_CYCLE).first()
+        if None in (big, small, division, submitters, open_cycle):
+            raise CommandError("The benchmark teams or cycles are missing: run with --reset.")
+        teams = (small, big, division)
         size = {
-            team.pk: Membership.objects.filter(team=team, role="member").count()
-            for team in (big, small)
+            team.pk: Membership.objects.filter(team=team, role="member").count() for team in teams
         }
         manager_of = {
-            team.pk: Membership.objects.get(team=team, role="manager").user
-            for team in (big, small)
+            team.pk: Membership.objects.get(team=team, role="manager").user for team in teams
         }
-        staff = User.objects.get(username=f"{USER_PREFIX}staff")
+        hr = self._hr_user()
         respondent = Membership.objects.filter(team=big, role="member").first().user
-        questions = services.cycle_questions(cycle)
-        points = cycle.questionnaire.scale_points
+        questions = services.cycle_questions(open_cycle)
+        points = open_cycle.questionnaire.scale_points
 
-        results: list[tuple[str, list[float], int]] = []
-
-        def forget():
-            dashboards.forget_organisation_figures(cycle_pk=cycle.pk)
-
-        def run(name: str, client: Client, url: str, *, prepare=None, data=None, expect=200):
-            def once(queries=None) -> float:
-                if prepare:
-                    prepare()  # outside the timing and the query count
-                call = client.get if data is None else client.post
-                with queries if queries is not None else _nothing():
-                    started = time.perf_counter()
-                    response = call(url) if data is None else call(url, data)
-                    elapsed = time.perf_counter() - started
-                if response.status_code != expect:
-                    raise CommandError(f"{name}: {url} answered {response.status_code}")
-                return elapsed
-
-            once()  # warm-up: connection, templates, caches
-            queries = CaptureQueriesContext(connection)
-            once(queries)
-            count = len(queries)  # now: the log it reads is reset by the next request
-            gc.collect()
-            timings = [once() for _ in range(repeat)]
-            results.append((name, timings, count))
-            self.stdout.write(f"  measured {name}")
-
-        with override_settings(
-            DEBUG=False, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False
-        ):
-            for label, team in (
-                (f"team dashboard, {size[big.pk]:,} members", big),
-                (f"team dashboard, {size[small.pk]:,} members", small),
-            ):
-                client = Client()
-                client.force_login(manager_of[team.pk])
-                run(label, client, reverse("assessments:team-dashboard", args=[team.pk]))
-
+        def signed_in(user) -> Client:
             client = Client()
-            client.force_login(manager_of[big.pk])
-            run(
-                f"team dashboard, {size[big.pk]:,} members, organisation figures not cached",
-                client,
-                reverse("assessments:team-dashboard", args=[big.pk]),
-                prepare=forget,
+            client.force_login(user)
+            return client
+
+        submit_client = Client()
+
+        def fresh_user():
+            # A new member of a team who has not answered yet, logged in.
+            user = User.objects.create(
+                username=f"{USER_PREFIX}s-{uuid.uuid4().hex[:12]}", password="!bench"
             )
+            Membership.objects.create(user=user, team=submitters, role="member")
+            submit_client.force_login(user)
 
-            client = Client()
-            client.force_login(staff)
-            url = reverse("assessments:organisation-overview")
-            run("organisation overview", client, url)
-            run("organisation overview, not cached", client, url, prepare=forget)
-
-            client = Client()
-            client.force_login(respondent)
-            run("results page", client, reverse("assessments:result-detail", args=[cycle.pk]))
-
-            submit_client = Client()
-            rng = random.Random(7)
-
-            def fresh_user():
-                # A new person who has not answered yet, logged in.
-                user = User.objects.create(
-                    username=f"{USER_PREFIX}s-{uuid.uuid4().hex[:12]}", password="!bench"
+        rng = random.Random(7)
+        answers = {f"q{q.pk}": str(rng.randint(1, points)) for q in questions}
+        dashboard = {
+            team.pk: (
+                f"team dashboard, {size[team.pk]:,} members"
+                + (" (division)" if team is division else "")
+            )
+            for team in teams
+        }
+        # (name, client, url, POST data, prepare, expected status)
+        plan = [
+            (
+                "signed-in 404 (floor)",
+                signed_in(manager_of[small.pk]),
+                reverse("assessments:team-dashboard", args=[999_999_999]),
+                None,
+                None,
+                404,
+            ),
+            ("home page", signed_in(manager_of[big.pk]), "/", None, None, 200),
+            *(
+                (
+                    dashboard[team.pk],
+                    signed_in(manager_of[team.pk]),
+                    reverse("assessments:team-dashboard", args=[team.pk]),
+                    None,
+                    None,
+                    200,
                 )
-                submit_client.force_login(user)
-
-            answers = {f"q{q.pk}": str(rng.randint(1, points)) for q in questions}
-            run(
+                for team in teams
+            ),
+            (
+                "organisation overview",
+                signed_in(hr),
+                reverse("assessments:organisation-overview"),
+                None,
+                None,
+                200,
+            ),
+            (
+                "results page",
+                signed_in(respondent),
+                reverse("assessments:result-detail", args=[cycle.pk]),
+                None,
+                None,
+                200,
+            ),
+            (
                 f"submission of {len(questions)} items",
                 submit_client,
-                reverse("assessments:response-edit", args=[cycle.pk]),
-                prepare=fresh_user,
-                data={**answers, "action": "submit", "page": "1"},
-                expect=302,
-            )
+                reverse("assessments:response-edit", args=[open_cycle.pk]),
+                {**answers, "action": "submit", "page": "1"},
+                fresh_user,
+                302,
+            ),
+        ]
 
-        floors = self._floors(cycle, big, size[big.pk], repeat=repeat)
-        self._report(results, floors)
+        def once(entry, queries=None) -> float:
+            name, client, url, data, prepare, expect = entry
+            if prepare:
+                prepare()  # outside the timing and the query count
+            with queries if queries is not None else contextlib.nullcontext():
+                started = time.perf_counter()
+                response = client.get(url) if data is None else client.post(url, data)
+                elapsed = time.perf_counter() - started
+            if response.status_code != expect:
+                raise CommandError(f"{name}: {url} answered {response.status_code}")
+            return elapsed
 
-    def _floors(
-        self, cycle: Cycle, team: Team, members: int, *, repeat: int
-    ) -> list[tuple[str, list[float]]]:
-        """Raw SQL aggregates over the rows the 1,000-member dashboard reads.
+        results: dict[str, Measurement] = {}
+        with (
+            override_settings(
+                DEBUG=False, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False
+            ),
+            _quiet("lvm.security", "django.request"),  # a log line per 404 otherwise
+        ):
+            published = Publication.objects.filter(cycle=cycle).count()
+            for entry in plan:
+                once(entry)  # warm-up: connection, templates
+                queries = CaptureQueriesContext(connection)
+                once(entry, queries)
+                results[entry[0]] = Measurement(entry[0], [], len(queries))
+            if Publication.objects.filter(cycle=cycle).count() != published:
+                raise CommandError("A page published the cycle again: the timings would lie.")
+            gc.collect()
+            # Interleaved, so that a slower moment of the machine hits every page alike.
+            for _ in range(repeat):
+                for entry in plan:
+                    results[entry[0]].timings.append(once(entry))
+        self._check(results, floor="signed-in 404 (floor)", dashboards=dashboard, small=small)
+        self._report([publishing, *results.values()])
 
-        The joins are the ones the ORM emits (membership -> user -> response), which
-        PostgreSQL runs as nested loops over the team's index entries. Written without
-        the user table, the planner hashes every response of the cycle instead on this
-        one-cycle data set, which is several times slower.
+    def _hr_user(self):
+        """The benchmark's HR user: staff, and in the HR group (the organisation overview).
+
+        Granted here rather than when building, so that data built before HR became a
+        permission works too.
         """
-        user = get_user_model()._meta.db_table
-        response, membership = Response._meta.db_table, Membership._meta.db_table
-        scores = DimensionScore._meta.db_table
-        team_rows = (
-            f"FROM {membership} m JOIN {user} u ON u.id = m.user_id "
-            f"JOIN {response} r ON r.respondent_id = u.id "
-        )
-        where = (
-            "WHERE m.team_id = %s AND m.role = 'member' AND r.cycle_id = %s "
-            "AND r.status = 'submitted'"
-        )
-        axes_sql = (
-            "SELECT count(*), avg(r.leadership_score), avg(r.management_score), "
-            f"avg(r.balance) {team_rows}{where}"
-        )
-        dims_sql = (
-            f"SELECT s.dimension_id, avg(s.score), stddev_pop(s.score) {team_rows}"
-            f"JOIN {scores} s ON s.response_id = r.id {where} GROUP BY s.dimension_id"
-        )
-        out = []
-        with connection.cursor() as cursor:
-            for name, sql in (
-                (f"raw SQL: team axes, {members:,} members (floor)", axes_sql),
-                (f"raw SQL: team per dimension, {members:,} members (floor)", dims_sql),
-            ):
-                cursor.execute(sql, [team.pk, cycle.pk])
-                cursor.fetchall()
-                timings = []
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    cursor.execute(sql, [team.pk, cycle.pk])
-                    cursor.fetchall()
-                    timings.append(time.perf_counter() - started)
-                out.append((name, timings))
-        return out
+        user = get_user_model().objects.get(username=f"{USER_PREFIX}staff")
+        roles.ensure_hr_group()
+        group = Group.objects.filter(name=roles.HR_GROUP).first()
+        if group is not None:
+            user.groups.add(group)
+        else:  # the permissions are not there yet (a partial migrate): grant it directly
+            user.user_permissions.add(
+                Permission.objects.get(
+                    codename=roles.ORGANISATION_PERMISSION, content_type__app_label="assessments"
+                )
+            )
+        if not roles.roles(get_user_model().objects.get(pk=user.pk)).sees_organisation:
+            raise CommandError("The benchmark's HR user cannot see the organisation overview.")
+        return user
 
-    def _report(self, results, floors) -> None:
-        width = max(len(name) for name, *_ in [*results, *floors])
+    def _check(self, results: dict[str, Measurement], *, floor, dashboards, small) -> None:
+        floor_median = results[floor].median
+        small_median = results[dashboards[small.pk]].median
+        for pk, name in dashboards.items():
+            m = results[name]
+            targets = [f"≤ {DASHBOARD_MS:.0f} ms", f"≤ {DASHBOARD_QUERIES} q", "≤ 2× floor"]
+            m.check(m.median * 1000 <= DASHBOARD_MS, f"over {DASHBOARD_MS:.0f} ms")
+            m.check(m.queries <= DASHBOARD_QUERIES, f"{m.queries} queries")
+            m.check(
+                m.median <= FLOOR_FACTOR * floor_median,
+                f"{m.median / floor_median:.1f}× the floor",
+            )
+            if pk != small.pk:
+                targets.append(f"≤ {SIZE_FACTOR}× 10-member")
+                m.check(
+                    m.median <= SIZE_FACTOR * small_median,
+                    f"{m.median / small_median:.2f}× the 10-member dashboard",
+                )
+            m.target = ", ".join(targets)
+        overview = results["organisation overview"]
+        overview.target = f"≤ {OVERVIEW_MS:.0f} ms"
+        overview.check(overview.median * 1000 <= OVERVIEW_MS, f"over {OVERVIEW_MS:.0f} ms")
+        for name, m in results.items():
+            if name == "results page" or name.startswith("submission of"):
+                m.target = f"≤ {PAGE_MS:.0f} ms, ≤ {PAGE_QUERIES} q"
+                m.check(m.median * 1000 <= PAGE_MS, f"over {PAGE_MS:.0f} ms")
+                m.check(m.queries <= PAGE_QUERIES, f"{m.queries} queries")
+
+    def _report(self, measurements: list[Measurement]) -> None:
+        width = max(len(m.name) for m in measurements)
+        target_width = max(len(m.target) for m in measurements)
         self.stdout.write("")
-        self.stdout.write(f"{'measurement':<{width}}  {'median':>9}  {'p95':>9}  queries")
-        for name, timings, count in results:
+        self.stdout.write(
+            f"{'measurement':<{width}}  {'median':>9}  {'p95':>9}  {'queries':>7}  "
+            f"{'target':<{target_width}}  met?"
+        )
+        missed = 0
+        for m in measurements:
+            p95 = _ms(m.p95) if len(m.timings) > 1 else f"{'–':>9}"
             self.stdout.write(
-                f"{name:<{width}}  {_ms(statistics.median(timings))}  {_ms(_p95(timings))}  "
-                f"{count:>7}"
+                f"{m.name:<{width}}  {_ms(m.median)}  {p95}  {m.queries:>7}  "
+                f"{m.target:<{target_width}}  {m.verdict}"
             )
-        for name, timings in floors:
-            self.stdout.write(
-                f"{name:<{width}}  {_ms(statistics.median(timings))}  {_ms(_p95(timings))}  {1:>7}"
-            )
+            missed += bool(m.problems)
+        self.stdout.write("")
+        if missed:
+            self.stdout.write(self.style.WARNING(f"{missed} measurement(s) missed a target."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Every target met."))
 
 
-def _nothing():
-    return contextlib.nullcontext()
+@contextlib.contextmanager
+def _quiet(*names: str):
+    """Switch the named loggers off for a while."""
+    loggers = [logging.getLogger(name) for name in names]
+    before = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, was in zip(loggers, before, strict=True):
+            logger.disabled = was
 
 
 def _ms(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:7.2f} s "
     return f"{seconds * 1000:6.1f} ms"
 
 
@@ -521,14 +769,33 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def _team_sizes(respondents: int, rng: random.Random) -> list[int]:
-    """One team of 1,000 and one of 10, the rest log-uniform between 10 and 1,000."""
+def _team_sizes(respondents: int, rng: random.Random) -> tuple[list[int], int]:
+    """Team sizes, and how many of the first teams make up the division.
+
+    The 1,000-member team comes first and the 10-member team second, then the other
+    teams of the division, then the rest; all but the first two log-uniform between 10
+    and 1,000. The division holds whole teams, so everyone's set of teams is shared by
+    at least 10 people: a tenth of the organisation up to 10,000 people, and at least
+    the first two teams.
+    """
     big = min(BIG_TEAM, respondents - SMALL_TEAM)
-    sizes = [big, SMALL_TEAM]
-    left = respondents - big - SMALL_TEAM
-    if left < SMALL_TEAM:
-        sizes[0] += left
-        left = 0
+    rest = respondents - big - SMALL_TEAM
+    if rest < SMALL_TEAM:
+        return [big + rest, SMALL_TEAM], 2
+    in_division = max(0, min(DIVISION, respondents // 10) - big - SMALL_TEAM)
+    if in_division < SMALL_TEAM:
+        in_division = 0
+    outside = rest - in_division
+    if 0 < outside < SMALL_TEAM:
+        in_division, outside = rest, 0
+    sizes = [big, SMALL_TEAM, *_fill(in_division, rng)]
+    return sizes + _fill(outside, rng), len(sizes)
+
+
+def _fill(people: int, rng: random.Random) -> list[int]:
+    """Log-uniform team sizes of 10 to 999 adding up to ``people`` (0 or at least 10)."""
+    sizes = []
+    left = people
     while left > 0:
         size = round(math.exp(rng.uniform(math.log(SMALL_TEAM), math.log(BIG_TEAM))))
         size = min(size, BIG_TEAM - 1)
