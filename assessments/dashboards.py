@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     Func,
     IntegerField,
@@ -40,7 +40,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from . import scoring, services
-from .models import Cycle, Membership, Publication, PublishedGroup, Response, Team, TeamSnapshot
+from .models import Cycle, Membership, PublishedGroup, Response, Team, TeamSnapshot
 from .roles import roles
 
 MEMBER = Membership.Role.MEMBER
@@ -76,6 +76,7 @@ class CycleRef:
     publication_pk: int | None  # the latest publication, if any
     final: bool  # published after closing: its figures never change again
     published_at: datetime | None
+    in_teams: int = 0  # people who were in a team when they submitted, as published
 
     @property
     def is_open(self) -> bool:
@@ -362,16 +363,32 @@ def _counts(cycle_pk: int, **counts: Subquery) -> dict[str, int]:
     return {name: value or 0 for name, value in row.items()}
 
 
-def _cycle_rows():
-    now = timezone.now()
-    latest = Publication.objects.filter(cycle=OuterRef("pk")).order_by("-step")
-    return (
+_CYCLE_FIELDS = (
+    "pk",
+    "name",
+    "opens_at",
+    "closes_at",
+    "min_group_size",
+    "show_while_open",
+    "publish_checked",
+    "publications__pk",
+    "publications__step",
+    "publications__is_final",
+    "publications__published_at",
+    "publications__k",
+    "publications__in_teams",
+)
+
+
+def _cycle_rows(now) -> list[dict]:
+    """Started cycles, newest first, each with its latest publication (one query).
+
+    A join to the publications (a few rows per cycle) rather than a subquery per field:
+    cheaper to build and to plan on every dashboard read.
+    """
+    rows = (
         Cycle.objects.started(now)
         .annotate(
-            publication_pk=Subquery(latest.values("pk")[:1]),
-            published_at=Subquery(latest.values("published_at")[:1]),
-            published_k=Subquery(latest.values("k")[:1]),
-            final=Exists(Publication.objects.filter(cycle=OuterRef("pk"), is_final=True)),
             # Only a live cycle counts who waits to be published (a handful of rows).
             pending=Case(
                 When(
@@ -389,8 +406,13 @@ def _cycle_rows():
                 output_field=IntegerField(),
             ),
         )
-        .order_by("-opens_at", "-pk")
+        .order_by("-opens_at", "-pk", "-publications__step")
+        .values(*_CYCLE_FIELDS, "pending")
     )
+    latest: dict[int, dict] = {}
+    for row in rows:
+        latest.setdefault(row["pk"], row)  # the highest step comes first
+    return list(latest.values())
 
 
 def _cycle_refs() -> tuple[CycleRef, ...]:
@@ -399,37 +421,42 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
     One query, plus the publishing itself on the rare read that finds a cycle due.
     """
     now = timezone.now()
-    rows = list(_cycle_rows())
+    floor = settings.LVM_MIN_GROUP_SIZE_FLOOR
+    rows = _cycle_rows(now)
     due = [
         c
         for c in rows
-        if (c.closes_at <= now and not c.final)
+        if (c["closes_at"] <= now and not c["publications__is_final"])
         or (
-            c.show_while_open
-            and c.closes_at > now
-            and c.pending >= c.k
-            and c.pending != c.publish_checked
+            c["show_while_open"]
+            and c["closes_at"] > now
+            and c["pending"] >= max(c["min_group_size"], floor)
+            and c["pending"] != c["publish_checked"]
         )
     ]
     if due:
         for cycle in due:
-            services.publish_cycle(cycle=cycle, now=now)
-        rows = list(_cycle_rows())
-    return tuple(
-        CycleRef(
-            pk=c.pk,
-            name=c.name,
-            opens_at=c.opens_at,
-            closes_at=c.closes_at,
-            # A closed cycle keeps the k it was published with, should k be raised later.
-            k=c.published_k if c.final else c.k,
-            show_while_open=c.show_while_open,
-            publication_pk=c.publication_pk,
-            final=c.final,
-            published_at=c.published_at,
+            services.publish_cycle(cycle=Cycle(pk=cycle["pk"]), now=now)
+        rows = _cycle_rows(now)
+    refs = []
+    for c in rows:
+        final = bool(c["publications__is_final"])
+        refs.append(
+            CycleRef(
+                pk=c["pk"],
+                name=c["name"],
+                opens_at=c["opens_at"],
+                closes_at=c["closes_at"],
+                # A closed cycle keeps the k it was published with, should k be raised.
+                k=c["publications__k"] if final else max(c["min_group_size"], floor),
+                show_while_open=c["show_while_open"],
+                publication_pk=c["publications__pk"],
+                final=final,
+                published_at=c["publications__published_at"],
+                in_teams=c["publications__in_teams"] or 0,
+            )
         )
-        for c in rows
-    )
+    return tuple(refs)
 
 
 def _pick(cycles: tuple[CycleRef, ...], cycle_pk: int | None) -> CycleRef | None:
@@ -524,14 +551,16 @@ def _with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[Dimen
 # --- teams a person may look at -------------------------------------------------------------
 
 
-def visible_teams(*, user: AbstractBaseUser):
+def visible_teams(*, user: AbstractBaseUser, member_count: bool = True):
     """Teams whose dashboards the person may open: those they manage; every team for HR.
 
-    Annotates ``member_count`` (people with the member role).
+    Annotates ``member_count`` (people with the member role) unless told not to.
     """
-    teams = Team.objects.annotate(
-        member_count=Count("memberships", filter=Q(memberships__role=MEMBER))
-    )
+    teams = Team.objects.all()
+    if member_count:
+        teams = teams.annotate(
+            member_count=Count("memberships", filter=Q(memberships__role=MEMBER))
+        )
     if roles(user).sees_organisation:
         return teams
     managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("team_id")
@@ -539,8 +568,12 @@ def visible_teams(*, user: AbstractBaseUser):
 
 
 def team_for_manager(*, user: AbstractBaseUser, team_pk: int) -> Team | None:
-    """The team if the person manages it (or is staff), with ``member_count``; else None."""
-    return visible_teams(user=user).filter(pk=team_pk).first()
+    """The team if the person manages it (or is HR); else None.
+
+    No member count: a closed cycle shows the one stored at publication, and an open one
+    counts it with the other live figures.
+    """
+    return visible_teams(user=user, member_count=False).filter(pk=team_pk).first()
 
 
 def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int, int]:
@@ -553,32 +586,47 @@ def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int
     )
 
 
-def _team_rows(cycle: CycleRef, teams: list[tuple[int, str, int]], *, all_teams: bool):
-    """One TeamRow per (pk, name, members), from the cycle's latest publication."""
+def _team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool):
+    """One TeamRow per (pk, name) from the cycle's latest publication.
+
+    A closed cycle shows the team's size and responses as published; while a cycle is
+    open they are counted live (two grouped queries).
+    """
+    team_ids = None if all_teams else [pk for pk, _ in teams]
     groups = {}
     if cycle.publication_pk is not None:
         published = PublishedGroup.objects.filter(publication_id=cycle.publication_pk)
-        if not all_teams:
-            published = published.filter(team_id__in=[t[0] for t in teams])
-        else:
+        if team_ids is None:
             published = published.filter(team__isnull=False)
-        groups = {g.team_id: g for g in published.defer("dimensions", "quadrant", "profiles")}
-    live = (
-        None
-        if cycle.final
-        else _submitted_per_team(cycle, None if all_teams else [t[0] for t in teams])
-    )
+        else:
+            published = published.filter(team_id__in=team_ids)
+        groups = {
+            g.team_id: g for g in published.order_by().defer("dimensions", "quadrant", "profiles")
+        }
+    live_submitted = live_members = {}
+    if not cycle.final:
+        live_submitted = _submitted_per_team(cycle, team_ids)
+        members = Membership.objects.filter(role=MEMBER)
+        if team_ids is not None:
+            members = members.filter(team_id__in=team_ids)
+        live_members = dict(
+            members.values("team_id")
+            .annotate(n=Count("pk"))
+            .values_list("team_id", "n")
+            .order_by()
+        )
     rows = []
-    for pk, name, members in teams:
+    for pk, name in teams:
         group = groups.get(pk)
-        submitted = (group.submitted if group else 0) if cycle.final else live.get(pk, 0)
+        if cycle.final and group is None:
+            continue  # made after the cycle was published: it was not a team of that cycle
         shown = group is not None and group.n > 0
         rows.append(
             TeamRow(
                 team_pk=pk,
                 team_name=name,
-                members=members,
-                submitted=submitted,
+                members=group.members if cycle.final else live_members.get(pk, 0),
+                submitted=group.submitted if cycle.final else live_submitted.get(pk, 0),
                 k=cycle.k,
                 axes=_axes(group) if shown else None,
                 counted=group.n if group else 0,
@@ -590,17 +638,32 @@ def _team_rows(cycle: CycleRef, teams: list[tuple[int, str, int]], *, all_teams:
 
 def team_list(*, user: AbstractBaseUser) -> TeamList:
     """The person's teams with their size and, for the latest cycle, the published figures."""
-    teams = [(t.pk, t.name, t.member_count) for t in visible_teams(user=user).order_by("name")]
     cycle = _pick(_cycle_refs(), None)
+    visible = visible_teams(user=user, member_count=cycle is None).order_by("name")
     if cycle is None:
         rows = tuple(
-            TeamRow(team_pk=pk, team_name=name, members=members, submitted=0, k=None)
-            for pk, name, members in teams
+            TeamRow(team_pk=t.pk, team_name=t.name, members=t.member_count, submitted=0, k=None)
+            for t in visible
         )
         return TeamList(cycle=None, teams=rows)
-    return TeamList(
-        cycle=cycle, teams=_team_rows(cycle, teams, all_teams=roles(user).sees_organisation)
-    )
+    teams = list(visible.values_list("pk", "name"))
+    # A manager's own team made after the cycle closed still gets its (empty) line.
+    rows = _team_rows(cycle, teams, all_teams=roles(user).sees_organisation)
+    listed = {r.team_pk for r in rows}
+    newer = [(pk, name) for pk, name in teams if pk not in listed]
+    if newer:
+        sizes = dict(
+            Membership.objects.filter(role=MEMBER, team_id__in=[pk for pk, _ in newer])
+            .values("team_id")
+            .annotate(n=Count("pk"))
+            .values_list("team_id", "n")
+            .order_by()
+        )
+        rows += tuple(
+            TeamRow(team_pk=pk, team_name=name, members=sizes.get(pk, 0), submitted=0, k=cycle.k)
+            for pk, name in newer
+        )
+    return TeamList(cycle=cycle, teams=tuple(sorted(rows, key=lambda r: r.team_name)))
 
 
 # --- the organisation -----------------------------------------------------------------------
@@ -609,7 +672,8 @@ def team_list(*, user: AbstractBaseUser) -> TeamList:
 def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOverview | None:
     """HR's view of a cycle: the organisation's published figures and one line per team.
 
-    None when ``cycle_pk`` names no cycle that has opened.
+    None when ``cycle_pk`` names no cycle that has opened. A closed cycle is read from its
+    publication alone; an open one counts its responses live.
     """
     cycles = _cycle_refs()
     try:
@@ -631,32 +695,35 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
         org_group = PublishedGroup.objects.filter(
             publication_id=cycle.publication_pk, team__isnull=True
         ).first()
-    teams = list(
-        Team.objects.annotate(n=Count("memberships", filter=Q(memberships__role=MEMBER)))
-        .order_by("name")
-        .values_list("pk", "name", "n")
-    )
-    counts = _counts(
-        cycle.pk,
-        people=_count(Membership.objects.filter(role=MEMBER), "user_id", distinct=True),
-        people_submitted=_count(
-            Response.objects.filter(
-                cycle_id=cycle.pk,
-                status=Response.Status.SUBMITTED,
-                snapshot__isnull=False,
+    teams = list(Team.objects.order_by("name").values_list("pk", "name"))
+    if cycle.final and org_group is not None:
+        people, people_submitted, submitted = (
+            org_group.members,
+            cycle.in_teams,
+            org_group.submitted,
+        )
+    else:
+        counts = _counts(
+            cycle.pk,
+            people=_count(Membership.objects.filter(role=MEMBER), "user_id", distinct=True),
+            people_submitted=_count(
+                TeamSnapshot.objects.filter(cycle_id=cycle.pk), "response_id", distinct=True
             ),
-            distinct=True,
-        ),
-        submitted=_count(
-            Response.objects.filter(cycle_id=cycle.pk, status=Response.Status.SUBMITTED)
-        ),
-    )
+            submitted=_count(
+                Response.objects.filter(cycle_id=cycle.pk, status=Response.Status.SUBMITTED)
+            ),
+        )
+        people, people_submitted, submitted = (
+            counts["people"],
+            counts["people_submitted"],
+            counts["submitted"],
+        )
     return OrganisationOverview(
         cycle=cycle,
         cycles=cycles,
-        people=counts["people"] or 0,
-        people_submitted=counts["people_submitted"] or 0,
-        submitted=counts["submitted"] or 0,
+        people=people,
+        people_submitted=people_submitted,
+        submitted=submitted,
         org=_figures(org_group) if org_group else None,
         teams=_team_rows(cycle, teams, all_teams=True),
     )
@@ -668,22 +735,28 @@ def organisation_overview(*, cycle_pk: int | None = None) -> OrganisationOvervie
 def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard | None:
     """A team's dashboard for a cycle (the latest to have opened by default).
 
-    ``team`` comes from team_for_manager (it carries ``member_count``). Returns None when
-    ``cycle_pk`` names no cycle that has opened. Three queries whatever the team's size:
-    the cycles, the published rows (this team in the trend's cycles, and the
-    organisation), and the live counts while the cycle is open.
+    ``team`` comes from team_for_manager. Returns None when ``cycle_pk`` names no cycle
+    that has opened. Three queries whatever the team's size: the cycles, the published
+    rows (this team in the trend's cycles, and the organisation), and the live counts
+    while the cycle is open (a closed cycle shows the counts stored at publication).
     """
     cycles = _cycle_refs()
     try:
         cycle = _pick(cycles, cycle_pk)
     except LookupError:
         return None
-    members = getattr(team, "member_count", None)
-    if members is None:
-        members = team.memberships.filter(role=MEMBER).count()
-    base = {"team_pk": team.pk, "team_name": team.name, "members": members, "cycles": cycles}
+    members_now = Membership.objects.filter(team_id=team.pk, role=MEMBER)
+    base = {"team_pk": team.pk, "team_name": team.name, "cycles": cycles}
     if cycle is None:
-        return TeamDashboard(**base, cycle=None, submitted=0, in_progress=0, k=0, figures=None)
+        return TeamDashboard(
+            **base,
+            members=members_now.count(),
+            cycle=None,
+            submitted=0,
+            in_progress=0,
+            k=0,
+            figures=None,
+        )
 
     # The chosen cycle and the ones before it, oldest first, for the trend.
     index = cycles.index(cycle)
@@ -702,15 +775,15 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
             team_groups[row.publication_id] = row
 
     current = team_groups.get(cycle.publication_pk) if cycle.publication_pk else None
-    if cycle.final:
+    if cycle.final and current is not None:
         # As published: later joins, leavers and erasures change nothing about a closed cycle.
-        submitted = current.submitted if current else 0
-        in_progress = 0
-        if current is not None:
-            base["members"] = current.members
+        members, submitted, in_progress = current.members, current.submitted, 0
+    elif cycle.final:  # a team made after the cycle was published: it has no figures there
+        members, submitted, in_progress = members_now.count(), 0, 0
     else:
         counts = _counts(
             cycle.pk,
+            members=_count(members_now),
             submitted=_count(TeamSnapshot.objects.filter(cycle_id=cycle.pk, team_id=team.pk)),
             in_progress=_count(
                 Response.objects.filter(
@@ -721,7 +794,11 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
                 )
             ),
         )
-        submitted, in_progress = counts["submitted"] or 0, counts["in_progress"] or 0
+        members, submitted, in_progress = (
+            counts["members"],
+            counts["submitted"],
+            counts["in_progress"],
+        )
 
     trend = []
     for c in trend_cycles:
@@ -749,6 +826,7 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
         )
     return TeamDashboard(
         **base,
+        members=members,
         cycle=cycle,
         submitted=submitted,
         in_progress=in_progress,

@@ -457,17 +457,17 @@ class TeamSnapshot(models.Model):
     """A team the respondent belonged to as a member when they submitted.
 
     A cycle's team figures always use these rows, so later joins, moves and leavers never
-    change them. ``counted`` says whether the response went into this team's published
-    figures (privacy may count a person in the organisation but not in a small team).
+    change them. Whether a response went into a team's published figures follows from its
+    ``published_step`` and that publication's ``teams``.
     """
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="snapshot")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="snapshots")
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="snapshots")
-    counted = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["cycle", "team", "response"]
+        # Ids, not relations: ordering by a relation would join its table on every read.
+        ordering = ["cycle_id", "team_id", "response_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "team"], name="%(app_label)s_%(class)s_once_per_team"
@@ -492,10 +492,16 @@ class Publication(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     k = models.PositiveSmallIntegerField()
     submitted = models.PositiveIntegerField(help_text="Submitted responses at publication.")
+    in_teams = models.PositiveIntegerField(
+        default=0, help_text="Of those, people who were a member of a team when they submitted."
+    )
     counted = models.PositiveIntegerField(help_text="Responses in the published figures.")
+    # The teams whose figures took in the people first counted at this step (a person is
+    # counted in their snapshot teams that are listed here).
+    teams = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["cycle", "step"]
+        ordering = ["cycle_id", "step"]
         get_latest_by = "step"
         constraints = [
             models.UniqueConstraint(
@@ -550,7 +556,7 @@ class PublishedGroup(models.Model):
     dimensions = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["publication", "team"]
+        ordering = ["publication_id", "team_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["publication", "team"],

@@ -293,8 +293,8 @@ def lock_with_scores(
 
 
 _SNAPSHOT_SQL = """
-INSERT INTO {snapshot} (response_id, team_id, cycle_id, counted)
-SELECT %s, m.team_id, %s, %s FROM {membership} m WHERE m.user_id = %s AND m.role = %s
+INSERT INTO {snapshot} (response_id, team_id, cycle_id)
+SELECT %s, m.team_id, %s FROM {membership} m WHERE m.user_id = %s AND m.role = %s
 """
 
 
@@ -312,7 +312,6 @@ def _snapshot_teams(response: Response) -> None:
             [
                 response.pk,
                 response.cycle_id,
-                False,
                 response.respondent_id,
                 Membership.Role.MEMBER,
             ],
@@ -394,6 +393,10 @@ def publish_cycle(*, cycle: Cycle, now=None) -> Publication | None:
     ``privacy.admit``. Returns None when there is nothing to publish. Idempotent, and
     safe when several requests try at once: the cycle row is locked, and the database
     allows one publication per cycle and step, and one final one.
+
+    The step first claims every waiting response in one UPDATE (which also locks them,
+    so nothing can slip in between reading and counting), then gives back the ones
+    privacy leaves out.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -404,73 +407,83 @@ def publish_cycle(*, cycle: Cycle, now=None) -> Publication | None:
         if latest is not None and latest.is_final:
             return None
         final = now >= cycle.closes_at
-        k = cycle.k
-        viewers = viewer_ids()
-        candidates = _candidates(cycle, viewers=viewers)
+        step = latest.step + 1 if latest else 1
+        waiting = Response.objects.filter(
+            cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
+        )
+        claimed = waiting.update(published_step=step)
+        if not final and claimed < cycle.k:
+            Response.objects.filter(cycle=cycle, published_step=step).update(published_step=None)
+            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=claimed)
+            return None
+        candidates = _candidates(cycle, step=step, viewers=viewer_ids())
         previous = {g.team_id: g for g in latest.groups.all()} if latest else {}
         admission = privacy.admit(
-            candidates.values(),
-            k=k,
+            candidates,
+            k=cycle.k,
             published_teams=[t for t, g in previous.items() if t is not None and g.n],
         )
         if not final and not admission.admitted:
-            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(candidates))
+            Response.objects.filter(cycle=cycle, published_step=step).update(published_step=None)
+            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=claimed)
             return None
-        step = latest.step + 1 if latest else 1
-        _mark_counted(cycle, step=step, admission=admission)
-        groups = _published_groups(cycle, step=step, previous=previous, now=now)
-        organisation = groups[None]
+        left_out = sorted(admission.left_out)
+        for start in range(0, len(left_out), MARK_CHUNK):
+            Response.objects.filter(pk__in=left_out[start : start + MARK_CHUNK]).update(
+                published_step=None
+            )
+        if connection.vendor == "postgresql" and len(admission.admitted) > 10_000:
+            # The planner's statistics still say nobody is counted at this step; without
+            # fresh ones it picks nested loops over a million rows for the aggregates.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Response._meta.db_table}")
+        teams = sorted(admission.teams)
+        groups = _published_groups(cycle, step=step, teams=teams, previous=previous, now=now)
         publication = Publication.objects.create(
             cycle=cycle,
             step=step,
             is_final=final,
             published_at=now,
-            k=k,
-            submitted=Response.objects.filter(
-                cycle=cycle, status=Response.Status.SUBMITTED
-            ).count(),
-            counted=organisation.n,
+            k=cycle.k,
+            submitted=groups[None].submitted,
+            in_teams=TeamSnapshot.objects.filter(cycle=cycle)
+            .values("response_id")
+            .distinct()
+            .count(),
+            counted=groups[None].n,
+            teams=teams,
         )
         for group in groups.values():
             group.publication = publication
         PublishedGroup.objects.bulk_create(groups.values())
-        Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(admission.left_out))
+        Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(left_out))
     return publication
 
 
-def _candidates(cycle: Cycle, *, viewers: set[int]) -> dict[int, privacy.Candidate]:
-    """Submitted responses not yet counted, with their teams at submission."""
-    rows = Response.objects.filter(
-        cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
-    ).values_list("pk", "respondent_id")
+def _candidates(cycle: Cycle, *, step: int, viewers: set[int]) -> list[privacy.Candidate]:
+    """The responses claimed by this step, with their teams at submission."""
     teams: dict[int, set[int]] = {}
-    for response_id, team_id in TeamSnapshot.objects.filter(
-        cycle=cycle, response__published_step__isnull=True
-    ).values_list("response_id", "team_id"):
+    for response_id, team_id in (
+        TeamSnapshot.objects.filter(cycle=cycle, response__published_step=step)
+        .order_by()
+        .values_list("response_id", "team_id")
+    ):
         teams.setdefault(response_id, set()).add(team_id)
-    return {
-        pk: privacy.Candidate(
-            key=pk, teams=frozenset(teams.get(pk, ())), viewer=respondent in viewers
-        )
-        for pk, respondent in rows
-    }
-
-
-def _mark_counted(cycle: Cycle, *, step: int, admission: privacy.Admission) -> None:
-    """Record who is counted from this step on, and in which teams."""
-    admitted = sorted(admission.admitted)
-    for start in range(0, len(admitted), MARK_CHUNK):
-        Response.objects.filter(pk__in=admitted[start : start + MARK_CHUNK]).update(
-            published_step=step
-        )
-    if admitted and admission.teams:
-        TeamSnapshot.objects.filter(
-            cycle=cycle, response__published_step=step, team_id__in=admission.teams
-        ).update(counted=True)
+    return [
+        privacy.Candidate(key=pk, teams=frozenset(teams.get(pk, ())), viewer=respondent in viewers)
+        for pk, respondent in Response.objects.filter(cycle=cycle, published_step=step)
+        .order_by()
+        .values_list("pk", "respondent_id")
+    ]
 
 
 def _published_groups(
-    cycle: Cycle, *, step: int, previous: dict[int | None, PublishedGroup], now
+    cycle: Cycle,
+    *,
+    step: int,
+    teams: list[int],
+    previous: dict[int | None, PublishedGroup],
+    now,
 ) -> dict[int | None, PublishedGroup]:
     """The cumulative groups of a step: the previous step's plus this step's newcomers.
 
@@ -478,8 +491,8 @@ def _published_groups(
     """
     newcomers = Response.objects.filter(cycle=cycle, published_step=step)
     in_teams = TeamSnapshot.objects.filter(
-        cycle=cycle, counted=True, response__published_step=step
-    )
+        cycle=cycle, team_id__in=teams, response__published_step=step
+    ).order_by()
     added: dict[int | None, dict] = {None: newcomers.aggregate(**_sums())}
     for row in in_teams.values("team_id").annotate(**_sums("response__")).order_by():
         added[row["team_id"]] = row
@@ -511,7 +524,7 @@ def _published_groups(
     for row in scores.values("dimension_id").annotate(**dim_sums).order_by():
         dims.setdefault(None, {})[row["dimension_id"]] = (row["people"], row["total"], row["sq"])
     for row in (
-        scores.filter(response__snapshot__counted=True)
+        scores.filter(response__snapshot__team_id__in=teams)
         .values("response__snapshot__team_id", "dimension_id")
         .annotate(**dim_sums)
         .order_by()

@@ -431,15 +431,13 @@ class Command(BaseCommand):
                 nonlocal snapshots
                 for i, r in enumerate(responses):
                     response_id = response_ids[r[1]]
-                    yield (response_id, team_of[i], cycle.pk, False)
+                    yield (response_id, team_of[i], cycle.pk)
                     snapshots += 1
                     if i < division_people:
-                        yield (response_id, division.pk, cycle.pk, False)
+                        yield (response_id, division.pk, cycle.pk)
                         snapshots += 1
 
-            self._insert(
-                TeamSnapshot, ["response_id", "team_id", "cycle_id", "counted"], snapshot_rows()
-            )
+            self._insert(TeamSnapshot, ["response_id", "team_id", "cycle_id"], snapshot_rows())
             step(f"{snapshots:,} team snapshots")
         self._vacuum(
             get_user_model(), Team, Membership, Response, Answer, DimensionScore, TeamSnapshot
@@ -499,7 +497,6 @@ class Command(BaseCommand):
             Response.objects.filter(cycle=cycle, published_step__isnull=False).update(
                 published_step=None
             )
-            TeamSnapshot.objects.filter(cycle=cycle, counted=True).update(counted=False)
             Cycle.objects.filter(pk=cycle.pk).update(publish_checked=0)
         return True
 
