@@ -26,16 +26,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
-    Case,
     Count,
     F,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     Subquery,
-    Value,
-    When,
 )
 from django.utils import timezone
 
@@ -108,6 +104,23 @@ class Axes:
         """The balance a page shows: the difference of the two whole numbers it shows."""
         return whole(self.leadership) - whole(self.management)
 
+    # The whole numbers a page shows (precomputed here, not formatted in the template).
+    @property
+    def leadership_shown(self) -> int:
+        return whole(self.leadership)
+
+    @property
+    def management_shown(self) -> int:
+        return whole(self.management)
+
+    @property
+    def leadership_sd_shown(self) -> int:
+        return whole(self.leadership_sd)
+
+    @property
+    def management_sd_shown(self) -> int:
+        return whole(self.management_sd)
+
 
 @dataclass(frozen=True)
 class DimensionFigure:
@@ -134,6 +147,18 @@ class DimensionFigure:
     def difference(self) -> int | None:
         """Team minus organisation, between the whole numbers the page shows."""
         return None if self.org_mean is None else whole(self.mean) - whole(self.org_mean)
+
+    @property
+    def mean_shown(self) -> int:
+        return whole(self.mean)
+
+    @property
+    def sd_shown(self) -> int:
+        return whole(self.sd)
+
+    @property
+    def org_mean_shown(self) -> int | None:
+        return None if self.org_mean is None else whole(self.org_mean)
 
 
 @dataclass(frozen=True)
@@ -197,6 +222,14 @@ class CyclePoint:
     @property
     def is_gap(self) -> bool:
         return self.leadership is None
+
+    @property
+    def leadership_shown(self) -> int | None:
+        return None if self.leadership is None else whole(self.leadership)
+
+    @property
+    def management_shown(self) -> int | None:
+        return None if self.management is None else whole(self.management)
 
 
 @dataclass(frozen=True)
@@ -384,34 +417,32 @@ def _cycle_rows(now) -> list[dict]:
     """Started cycles, newest first, each with its latest publication (one query).
 
     A join to the publications (a few rows per cycle) rather than a subquery per field:
-    cheaper to build and to plan on every dashboard read.
+    cheaper to build and to plan on every dashboard read. A cycle showing figures while
+    open also gets ``pending``, the responses waiting to be published (one more query,
+    only then).
     """
     rows = (
         Cycle.objects.started(now)
-        .annotate(
-            # Only a live cycle counts who waits to be published (a handful of rows).
-            pending=Case(
-                When(
-                    show_while_open=True,
-                    closes_at__gt=now,
-                    then=_count(
-                        Response.objects.filter(
-                            cycle=OuterRef("pk"),
-                            status=Response.Status.SUBMITTED,
-                            published_step__isnull=True,
-                        )
-                    ),
-                ),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-        )
         .order_by("-opens_at", "-pk", "-publications__step")
-        .values(*_CYCLE_FIELDS, "pending")
+        .values(*_CYCLE_FIELDS)
     )
     latest: dict[int, dict] = {}
     for row in rows:
         latest.setdefault(row["pk"], row)  # the highest step comes first
+    live = [pk for pk, c in latest.items() if c["show_while_open"] and c["closes_at"] > now]
+    pending = {}
+    if live:
+        pending = dict(
+            Response.objects.filter(
+                cycle_id__in=live, status=Response.Status.SUBMITTED, published_step__isnull=True
+            )
+            .values("cycle_id")
+            .annotate(n=Count("pk"))
+            .values_list("cycle_id", "n")
+            .order_by()
+        )
+    for pk, row in latest.items():
+        row["pending"] = pending.get(pk, 0)
     return list(latest.values())
 
 
@@ -573,7 +604,15 @@ def team_for_manager(*, user: AbstractBaseUser, team_pk: int) -> Team | None:
     No member count: a closed cycle shows the one stored at publication, and an open one
     counts it with the other live figures.
     """
-    return visible_teams(user=user, member_count=False).filter(pk=team_pk).first()
+    managed = Team.objects.filter(
+        pk=team_pk, memberships__user=user, memberships__role=Membership.Role.MANAGER
+    ).first()
+    if managed is not None:
+        user._lvm_manages = True  # the navigation needs no query to know it
+        return managed
+    if roles(user).sees_organisation:
+        return Team.objects.filter(pk=team_pk).first()
+    return None
 
 
 def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int, int]:

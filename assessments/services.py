@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
@@ -399,8 +399,17 @@ def publish_cycle(*, cycle: Cycle, now=None) -> Publication | None:
     privacy leaves out.
     """
     now = now or timezone.now()
+    try:
+        return _publish(cycle_pk=cycle.pk, now=now)
+    except IntegrityError:
+        # Another request published this step first (where the database has no row
+        # locks to make us wait for it): its publication stands.
+        return None
+
+
+def _publish(*, cycle_pk: int, now) -> Publication | None:
     with transaction.atomic():
-        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        cycle = Cycle.objects.select_for_update().get(pk=cycle_pk)
         if not publication_due(cycle, now=now):
             return None
         latest = cycle.publications.order_by("-step").first()

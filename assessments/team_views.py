@@ -9,12 +9,9 @@ the SVG carries more precision than the text.
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
-from . import charts, dashboards
+from . import charts, dashboards, tables
 from .forms import csv_response
 from .models import Team
 from .roles import roles
@@ -66,61 +63,6 @@ def _grid(cells, bins: int) -> list[list[int]]:
     return grid
 
 
-def _overview_rows(page) -> SafeString:
-    """The overview's table body, one line per team, built in Python.
-
-    Hundreds of teams: a template loop with a tag per cell took longer than the rest of
-    the page together.
-    """
-    if page.cycle is None:
-        return SafeString("")
-    marker = "999999999"
-    url = reverse("assessments:team-dashboard", args=[int(marker)])
-    rows = []
-    for t in page.teams:
-        link = format_html(
-            '<th scope="row"><a href="{}?cycle={}">{}</a></th>'
-            '<td class="text-end d-none d-sm-table-cell">{}</td>',
-            url.replace(marker, str(t.team_pk)),
-            page.cycle.pk,
-            t.team_name,
-            t.members,
-        )
-        if t.withheld:
-            status = (
-                f"{t.submitted} of {t.members} · figures when the cycle closes"
-                if t.waiting
-                else f"No figures ({t.submitted} submitted)"
-            )
-            cells = format_html(
-                '<td class="text-body-secondary">{}</td><td class="text-end">–</td>'
-                '<td class="text-end">–</td><td class="text-end d-none d-sm-table-cell">–</td>',
-                status,
-            )
-        else:
-            lead, mgmt, balance = t.shown
-            rate = f" ({t.response_rate}%)" if t.response_rate is not None else ""
-            left = f" · {t.left_out} not counted" if t.left_out else ""
-            cells = format_html(
-                '<td>{} of {}{}{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
-                '<td class="text-end d-none d-sm-table-cell">{}</td>',
-                t.submitted,
-                t.members,
-                rate,
-                left,
-                lead,
-                mgmt,
-                f"+{balance}" if balance > 0 else balance,
-            )
-        rows.append(format_html("<tr>{}{}</tr>", link, cells))
-    if not rows:
-        return mark_safe(
-            '<tr><td colspan="6" class="text-body-secondary">'
-            "No teams yet. Add them in the admin.</td></tr>"
-        )
-    return mark_safe("\n".join(rows))
-
-
 @never_cache
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
@@ -140,6 +82,11 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     context = {"page": page, "nav_section": "teams"}
     figures = page.figures
     if figures is not None:
+        context["dimension_rows"] = tables.dimension_rows(
+            figures.dimensions, with_org=figures.org_axes is not None
+        )
+        context["quadrant_rows"] = tables.quadrant_rows(figures.quadrant)
+        context["profile_rows"] = tables.profile_rows(figures.profiles)
         context["dimension_chart"] = charts.dimension_bars(
             _bars(figures.dimensions, with_reference=figures.org_axes is not None),
             title=f"{page.team_name}: average per dimension (0–100)",
@@ -154,6 +101,7 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
             bins=figures.bins,
         )
     if page.has_trend:
+        context["trend_rows"] = tables.trend_rows(page.trend)
         context["trend_chart"] = charts.trend_lines(
             [
                 charts.TrendPoint(
@@ -190,8 +138,12 @@ def organisation_overview(request: HttpRequest) -> HttpResponse:
     page = dashboards.organisation_overview(cycle_pk=_cycle_pk(request))
     if page is None:
         raise Http404("No such cycle.")
-    context = {"page": page, "nav_section": "teams", "team_rows": _overview_rows(page)}
+    context = {"page": page, "nav_section": "teams", "team_rows": tables.overview_rows(page)}
     if page.org is not None:
+        context["dimension_rows"] = tables.dimension_rows(
+            page.org.dimensions, with_org=False, axis_class=""
+        )
+        context["quadrant_rows"] = tables.quadrant_rows(page.quadrant)
         context["dimension_chart"] = charts.dimension_bars(
             _bars(page.org.dimensions, with_reference=False),
             title="Organisation: average per dimension (0–100)",
