@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -48,14 +48,24 @@ TREND_CYCLES = 8
 # --- rounding -------------------------------------------------------------------------------
 
 
+def _half_up(value: float, scale: int) -> float:
+    """Round half away from zero at 1/scale, as the printed decimal reads (0.15 -> 0.2).
+
+    Rounding ``abs(value) * scale`` to nine places first removes the binary noise
+    (0.15 * 10 is 1.4999999999999998); figures are sums of scores, far coarser than that.
+    """
+    scaled = round(abs(value) * scale, 9)
+    return math.copysign(math.floor(scaled + 0.5), value) / scale
+
+
 def one_decimal(value: float) -> float:
     """The precision of the CSV (half away from zero, like the pages' whole numbers)."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return _half_up(value, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def whole(value: float) -> int:
     """The number a page shows for a one-decimal figure (the same rule as floatformat:0)."""
-    return int(Decimal(repr(value)).quantize(Decimal(1), ROUND_HALF_UP))
+    return int(_half_up(value, 1))
 
 
 # --- small value types ----------------------------------------------------------------------
@@ -91,9 +101,9 @@ class Axes:
     leadership: float
     management: float
     balance: float
-    leadership_sd: float
-    management_sd: float
-    balance_sd: float
+    leadership_sd: float | None  # None on a line of a team list (means only)
+    management_sd: float | None
+    balance_sd: float | None
 
     @property
     def profile_label(self) -> str:
@@ -510,14 +520,29 @@ def _mean_sd(n: int, total: float, squares: float) -> tuple[float, float]:
     return mean, math.sqrt(max(variance, 0.0))
 
 
-def _axes(group: PublishedGroup) -> Axes:
+_SUM_FIELDS = tuple(
+    f"{name}_{kind}"
+    for name in ("leadership", "management", "balance")
+    for kind in ("sum", "sumsq")
+)
+
+
+def _axes(group, *, spread: bool = True) -> Axes:
+    """Means and spreads from a published group (a model, or a namespace of its sums).
+
+    Without ``spread`` the standard deviations are left out (None): a line of the
+    overview shows means only, hundreds of times over.
+    """
+    n = group.n
     values = {}
     for name in ("leadership", "management", "balance"):
-        mean, sd = _mean_sd(
-            group.n, getattr(group, name + "_sum"), getattr(group, name + "_sumsq")
-        )
-        values[name] = one_decimal(mean)
-        values[name + "_sd"] = one_decimal(sd)
+        total = getattr(group, name + "_sum")
+        values[name] = one_decimal(total / n)
+        if spread:
+            _, sd = _mean_sd(n, total, getattr(group, name + "_sumsq"))
+            values[name + "_sd"] = one_decimal(sd)
+        else:
+            values[name + "_sd"] = None
     return Axes(**values)
 
 
@@ -639,8 +664,12 @@ def _team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool
             published = published.filter(team__isnull=False)
         else:
             published = published.filter(team_id__in=team_ids)
+        # Plain values, not model instances: hundreds of rows on the overview.
         groups = {
-            g.team_id: g for g in published.order_by().defer("dimensions", "quadrant", "profiles")
+            row["team_id"]: SimpleNamespace(**row)
+            for row in published.order_by().values(
+                "team_id", "n", "members", "submitted", *_SUM_FIELDS
+            )
         }
     live_submitted = live_members = {}
     if not cycle.final:
@@ -654,6 +683,7 @@ def _team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool
             .values_list("team_id", "n")
             .order_by()
         )
+    waiting = cycle.waiting
     rows = []
     for pk, name in teams:
         group = groups.get(pk)
@@ -667,9 +697,9 @@ def _team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool
                 members=group.members if cycle.final else live_members.get(pk, 0),
                 submitted=group.submitted if cycle.final else live_submitted.get(pk, 0),
                 k=cycle.k,
-                axes=_axes(group) if shown else None,
+                axes=_axes(group, spread=False) if shown else None,
                 counted=group.n if group else 0,
-                waiting=cycle.waiting,
+                waiting=waiting,
             )
         )
     return tuple(rows)
