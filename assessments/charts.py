@@ -163,7 +163,9 @@ def _attrs(attrs: dict[str, object]) -> str:
             continue
         if isinstance(value, float):
             value = _n(value)
-        parts.append(f' {name.rstrip("_").replace("_", "-")}="{escape(value)}"')
+        elif not isinstance(value, int):
+            value = escape(value)  # numbers need no escaping; every text does
+        parts.append(f' {name.rstrip("_").replace("_", "-")}="{value}"')
     return "".join(parts)
 
 

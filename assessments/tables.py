@@ -1,8 +1,9 @@
 """Table bodies of the dashboards, built in Python.
 
 A dashboard shows a dozen small tables and the overview one line per team (hundreds).
-Built with format_html, which escapes every value, they cost a fraction of a template
-loop with a tag per cell. The templates keep the tables' captions and headers.
+Built as plain strings, with every text that comes from people or the admin escaped
+(names, labels) and numbers that are ours, they cost a fraction of a template loop with
+a tag per cell. The templates keep the tables' captions and headers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Iterable
 from html import escape
 
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -33,22 +33,13 @@ def dimension_rows(
     for d in dimensions:
         org = ""
         if with_org:
-            org = format_html(
-                '<td class="text-end">{}</td><td class="text-end">{}</td>',
-                "–" if d.org_mean_shown is None else d.org_mean_shown,
-                _signed(d.difference),
-            )
+            mean = "–" if d.org_mean_shown is None else d.org_mean_shown
+            diff = _signed(d.difference)
+            org = f'<td class="text-end">{mean}</td><td class="text-end">{diff}</td>'
         rows.append(
-            format_html(
-                '<tr><th scope="row">{}</th><td class="{}">{}</td>'
-                '<td class="text-end">{}</td><td class="text-end">±{}</td>{}</tr>',
-                d.name,
-                axis_class,
-                d.axis.title(),
-                d.mean_shown,
-                d.sd_shown,
-                org,
-            )
+            f'<tr><th scope="row">{escape(d.name)}</th><td class="{axis_class}">'
+            f'{escape(d.axis.title())}</td><td class="text-end">{d.mean_shown}</td>'
+            f'<td class="text-end">±{d.sd_shown}</td>{org}</tr>'
         )
     return _join(rows)
 
@@ -59,14 +50,8 @@ def quadrant_rows(cells: Iterable) -> SafeString:
     for c in cells:
         (l_lo, l_hi), (m_lo, m_hi) = c.leadership_range, c.management_range
         rows.append(
-            format_html(
-                '<tr><td>{}–{}</td><td>{}–{}</td><td class="text-end">{}</td></tr>',
-                l_lo,
-                l_hi,
-                m_lo,
-                m_hi,
-                c.count,
-            )
+            f"<tr><td>{l_lo}–{l_hi}</td><td>{m_lo}–{m_hi}</td>"
+            f'<td class="text-end">{c.count}</td></tr>'
         )
     return _join(rows)
 
@@ -74,9 +59,7 @@ def quadrant_rows(cells: Iterable) -> SafeString:
 def profile_rows(profiles: Iterable) -> SafeString:
     return _join(
         [
-            format_html(
-                '<tr><th scope="row">{}</th><td class="text-end">{}</td></tr>', p.label, p.count
-            )
+            f'<tr><th scope="row">{escape(p.label)}</th><td class="text-end">{p.count}</td></tr>'
             for p in profiles
         ]
     )
@@ -87,16 +70,13 @@ def trend_rows(trend: Iterable) -> SafeString:
     for p in trend:
         if p.is_gap:
             note = "Published when the cycle closes" if p.waiting else "No figures"
-            cells = format_html(
-                '<td colspan="2" class="text-end text-body-secondary">{}</td>', note
-            )
+            cells = f'<td colspan="2" class="text-end text-body-secondary">{note}</td>'
         else:
-            cells = format_html(
-                '<td class="text-end">{}</td><td class="text-end">{}</td>',
-                p.leadership_shown,
-                p.management_shown,
+            cells = (
+                f'<td class="text-end">{p.leadership_shown}</td>'
+                f'<td class="text-end">{p.management_shown}</td>'
             )
-        rows.append(format_html('<tr><th scope="row">{}</th>{}</tr>', p.cycle_name, cells))
+        rows.append(f'<tr><th scope="row">{escape(p.cycle_name)}</th>{cells}</tr>')
     return _join(rows)
 
 

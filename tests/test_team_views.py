@@ -374,6 +374,19 @@ def test_hostile_names_are_escaped(client, bob, team_with):
     assert "&lt;script&gt;alert(&#x27;dim&#x27;)&lt;/script&gt;" in html
 
 
+def test_hostile_names_are_escaped_on_the_overview_and_team_list(client, staff, team_with):
+    """The overview's and the list's lines are built in Python: still text, never markup."""
+    team = team_with(5)
+    Team.objects.filter(pk=team.pk).update(name="<img src=x onerror=alert(1)>")
+    Dimension.objects.filter(code="lead0").update(name="<b>dim</b>")
+    client.force_login(staff)
+    for url in (reverse("assessments:organisation-overview"), reverse("assessments:team-list")):
+        html = client.get(url).content.decode()
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    html = client.get(reverse("assessments:organisation-overview")).content.decode()
+    assert "<b>dim</b>" not in html and "&lt;b&gt;dim&lt;/b&gt;" in html
+
+
 def test_csv_neutralises_formulas(client, bob, team_with):
     """A cell that would start a spreadsheet formula is prefixed with a quote."""
     team = team_with(5)
