@@ -51,11 +51,11 @@ TREND_CYCLES = 8
 def _half_up(value: float, scale: int) -> float:
     """Round half away from zero at 1/scale, as the printed decimal reads (0.15 -> 0.2).
 
-    Rounding ``abs(value) * scale`` to nine places first removes the binary noise
-    (0.15 * 10 is 1.4999999999999998); figures are sums of scores, far coarser than that.
+    The tiny extra over 0.5 absorbs binary noise (0.15 * 10 is 1.4999999999999998);
+    figures are means of scores, far coarser than that. Checked against Decimal's
+    ROUND_HALF_UP on 600,000 values in the tests.
     """
-    scaled = round(abs(value) * scale, 9)
-    return math.copysign(math.floor(scaled + 0.5), value) / scale
+    return math.copysign(math.floor(abs(value) * scale + 0.5000000001), value) / scale
 
 
 def one_decimal(value: float) -> float:
@@ -520,11 +520,7 @@ def _mean_sd(n: int, total: float, squares: float) -> tuple[float, float]:
     return mean, math.sqrt(max(variance, 0.0))
 
 
-_SUM_FIELDS = tuple(
-    f"{name}_{kind}"
-    for name in ("leadership", "management", "balance")
-    for kind in ("sum", "sumsq")
-)
+_MEAN_FIELDS = ("leadership_sum", "management_sum", "balance_sum")
 
 
 def _axes(group, *, spread: bool = True) -> Axes:
@@ -664,11 +660,18 @@ def _team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool
             published = published.filter(team__isnull=False)
         else:
             published = published.filter(team_id__in=team_ids)
-        # Plain values, not model instances: hundreds of rows on the overview.
+        # Plain tuples, not model instances: hundreds of rows on the overview.
         groups = {
-            row["team_id"]: SimpleNamespace(**row)
-            for row in published.order_by().values(
-                "team_id", "n", "members", "submitted", *_SUM_FIELDS
+            row[0]: SimpleNamespace(
+                n=row[1],
+                members=row[2],
+                submitted=row[3],
+                leadership_sum=row[4],
+                management_sum=row[5],
+                balance_sum=row[6],
+            )
+            for row in published.order_by().values_list(
+                "team_id", "n", "members", "submitted", *_MEAN_FIELDS
             )
         }
     live_submitted = live_members = {}

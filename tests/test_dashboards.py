@@ -527,3 +527,19 @@ def test_organisation_overview_waits_while_the_cycle_is_open(cycle, alpha):
     assert page.cycle.waiting and page.org is None and page.left_out == 0
     assert (page.people, page.people_submitted, page.submitted) == (5, 5, 5)
     assert page.teams_shown == 0 and page.teams[0].waiting
+
+
+def test_rounding_matches_decimal_half_up_on_600000_values():
+    """The fast rounding agrees with Decimal's ROUND_HALF_UP (what a person expects)."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rng = random.Random(2026)
+    values = [rng.uniform(-100, 100) for _ in range(200_000)]
+    values += [i / 2000 for i in range(-200_000, 200_001)]  # every half, to 3 places
+    for value in values:
+        exact = Decimal(repr(value))
+        assert dashboards.one_decimal(value) == float(
+            exact.quantize(Decimal("0.1"), ROUND_HALF_UP)
+        )
+        assert dashboards.whole(value) == int(exact.quantize(Decimal(1), ROUND_HALF_UP))
