@@ -19,7 +19,7 @@ A cycle is published on the first read after it closes, so no scheduler is neede
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -586,13 +586,8 @@ def _with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[Dimen
         return team.dimensions
     by_code = {d.code: d for d in org.dimensions}
     return tuple(
-        DimensionFigure(
-            dimension_id=d.dimension_id,
-            code=d.code,
-            name=d.name,
-            axis=d.axis,
-            mean=d.mean,
-            sd=d.sd,
+        replace(
+            d,
             org_mean=by_code[d.code].mean if d.code in by_code else None,
             org_sd=by_code[d.code].sd if d.code in by_code else None,
         )

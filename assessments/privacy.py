@@ -61,25 +61,23 @@ def group_is_large_enough(size: int, *, viewers: int, k: int) -> bool:
     return size - (1 if viewers else 0) >= k
 
 
-def admit(
-    candidates: Iterable[Candidate], *, k: int, published_teams: Iterable[int] = ()
-) -> Admission:
+def admit(candidates: Iterable[Candidate], *, k: int) -> Admission:
     """Choose whom a publication step counts, and in which teams.
 
     Candidates are grouped by their teams; a group is counted only if it is large enough,
     otherwise its people are left out of every figure of the step (the organisation's
-    too). A team that would receive nobody is dropped from everyone's pattern instead
-    (its figures are not published, so it is no set to hide from), which merges its
-    people into larger groups. Teams published at an earlier step are never dropped:
-    their sets exist, and a newcomer counted in the organisation but not in such a team
-    would form a group of its own. Dropping only ever merges groups, so it repeats until
-    nothing changes.
+    too). A team that would receive nobody at this step is dropped from everyone's
+    pattern instead, which merges its people into larger groups: they are then counted
+    in their other teams and the organisation but not in that team, whose published
+    figures (if an earlier step made any) stay as they were. What matters is who is in
+    each published set, and that is exactly the pattern the groups are formed by, so the
+    check stays exact. Dropping only ever merges groups, so it repeats until nothing
+    changes.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
     people = list(candidates)
-    keep = frozenset(published_teams)
-    considered = frozenset().union(*(c.teams for c in people)) | keep
+    considered = frozenset().union(*(c.teams for c in people))
     while True:
         groups: dict[frozenset[int], list[Candidate]] = defaultdict(list)
         for c in people:
@@ -92,7 +90,7 @@ def admit(
             )
         }
         used = frozenset().union(*admitted_patterns)
-        unused = considered - used - keep
+        unused = considered - used
         if not unused:
             break
         considered -= unused

@@ -427,11 +427,7 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
             return None
         candidates = _candidates(cycle, step=step, viewers=viewer_ids())
         previous = {g.team_id: g for g in latest.groups.all()} if latest else {}
-        admission = privacy.admit(
-            candidates,
-            k=cycle.k,
-            published_teams=[t for t, g in previous.items() if t is not None and g.n],
-        )
+        admission = privacy.admit(candidates, k=cycle.k)
         if not final and not admission.admitted:
             Response.objects.filter(cycle=cycle, published_step=step).update(published_step=None)
             Cycle.objects.filter(pk=cycle.pk).update(publish_checked=claimed)

@@ -144,3 +144,22 @@ def staff(db):
 def all_answers(cycle, value=4):
     """A full set of answers for the cycle's questionnaire: {question_id: value}."""
     return {q.pk: value for q in cycle.questionnaire.questions.filter(is_active=True)}
+
+
+def groups_by_membership(sets: dict) -> list[set]:
+    """People grouped by exactly which of the named sets contain them (a brute force,
+    written apart from assessments.privacy so that the tests check it independently)."""
+    where: dict = {}
+    for name, people in sets.items():
+        for person in people:
+            where.setdefault(person, set()).add(name)
+    groups: dict = {}
+    for person, names in where.items():
+        groups.setdefault(frozenset(names), set()).add(person)
+    return list(groups.values())
+
+
+def assert_no_group_below_k(sets: dict, *, viewers: set, k: int) -> None:
+    """Every membership group holds k people, and k besides one viewer in it."""
+    for people in groups_by_membership(sets):
+        assert len(people) - (1 if people & viewers else 0) >= k, sorted(people)

@@ -31,7 +31,7 @@ from assessments.models import (
     TeamSnapshot,
 )
 
-from .conftest import make_cycle, make_user
+from .conftest import assert_no_group_below_k, make_cycle, make_user
 
 MEMBER, MANAGER = Membership.Role.MEMBER, Membership.Role.MANAGER
 
@@ -408,15 +408,7 @@ def test_random_organisations_publish_no_group_smaller_than_k(questionnaire, see
             assert group.leadership_sum == pytest.approx(sum(score_of[r] for r in people))
         sets.update({name: people for name, people in members.items() if people})
     assert Publication.objects.filter(cycle=cycle, is_final=True).exists()
-    where = defaultdict(set)
-    for name, people in sets.items():
-        for p in people:
-            where[p].add(name)
-    groups = defaultdict(set)
-    for p, names in where.items():
-        groups[frozenset(names)].add(p)
-    for people in groups.values():
-        assert len(people) - (1 if people & viewers else 0) >= k
+    assert_no_group_below_k(sets, viewers=viewers, k=k)
 
 
 def test_viewers_are_managers_hr_staff_and_superusers(alice, bob, staff):
