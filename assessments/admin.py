@@ -349,13 +349,18 @@ class LvmUserAdmin(UserAdmin):
 
     @admin.action(
         description="Erase the selected people's assessment responses (answers and scores)",
-        permissions=["delete"],
+        permissions=["erase"],
     )
     def erase_responses(self, request, queryset):
         erased = sum(services.delete_responses_of(user=user) for user in queryset)
         self.message_user(
             request,
             f"Erased {erased} response{'s' if erased != 1 else ''} of {queryset.count()} "
-            "people. Team figures now leave them out.",
+            "people. Figures already published stay as they are: they are sums over at "
+            "least k people, and changing them would reveal the erased scores.",
             messages.SUCCESS,
         )
+
+    def has_erase_permission(self, request) -> bool:
+        """Erasing responses is HR's job: it needs the right to delete responses, not users."""
+        return request.user.has_perm("assessments.delete_response")

@@ -302,3 +302,21 @@ def test_an_unusable_forwarded_entry_is_logged(rf, settings, caplog):
     with caplog.at_level(logging.WARNING, logger="lvm.security"):
         client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="unknown"))
     assert "unusable X-Forwarded-For entry 'unknown'" in caplog.text
+
+
+def test_hr_can_erase_a_persons_responses_from_the_users_page(client, alice, submitted):
+    """HR deletes responses, not users: the erase action is theirs all the same."""
+    from django.contrib.auth.models import Group
+
+    from .conftest import make_user
+
+    hr = make_user("helga", is_staff=True)
+    hr.groups.add(Group.objects.get(name="HR"))
+    client.force_login(hr)
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "erase_responses", "_selected_action": [alice.pk]},
+        follow=True,
+    )
+    assert "Erased 1 response of 1 people" in response.content.decode()
+    assert not Response.objects.filter(respondent=alice).exists()
