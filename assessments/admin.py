@@ -3,6 +3,7 @@ import itertools
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
@@ -344,8 +345,36 @@ class UserMembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class LvmUserAdmin(UserAdmin):
+    """People. HR (the "HR" group) may add and edit employees, never anyone's rights.
+
+    Only a superuser may grant staff status, groups, permissions or superuser status, edit
+    a staff account, or set another person's password: otherwise HR could raise their
+    own rights, or sign in as an employee and read their results.
+    """
+
     inlines = [UserMembershipInline]
     actions = ["erase_responses"]
+    RIGHTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in self.RIGHTS if f not in fields]
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if (
+            obj is not None
+            and not request.user.is_superuser
+            and (obj.is_staff or obj.is_superuser)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only an administrator can set another person's password.")
+        return super().user_change_password(request, id, form_url)
 
     @admin.action(
         description="Erase the selected people's assessment responses (answers and scores)",

@@ -22,7 +22,9 @@ ORGANISATION_PERMISSION = "view_organisation_results"
 HR_GROUP = "HR"
 
 # What HR needs in the admin: edit questionnaires, teams and cycles, look after people,
-# read responses and erase them on request, read publications. (app, model, actions)
+# erase a person's responses on request, read publications. Not to read responses: a
+# person's answers and scores are theirs (the guarantee covers HR too); only superusers
+# see them in the admin. (app, model, actions)
 HR_PERMISSIONS = [
     ("assessments", "team", ("add", "change", "delete", "view", ORGANISATION_PERMISSION)),
     ("assessments", "questionnaire", ("add", "change", "view")),
@@ -31,9 +33,7 @@ HR_PERMISSIONS = [
     ("assessments", "question", ("add", "change", "delete", "view")),
     ("assessments", "membership", ("add", "change", "delete", "view")),
     ("assessments", "cycle", ("add", "change", "view")),
-    ("assessments", "response", ("delete", "view")),
-    ("assessments", "answer", ("view",)),
-    ("assessments", "dimensionscore", ("view",)),
+    ("assessments", "response", ("delete",)),
     ("assessments", "publication", ("view",)),
     ("auth", "user", ("add", "change", "view")),
 ]

@@ -137,8 +137,11 @@ def test_the_hr_group_holds_the_organisation_permission_and_no_more_than_hr_need
     """Shipped by migrate: HR edits content and teams, reads and erases responses."""
     codenames = set(Group.objects.get(name="HR").permissions.values_list("codename", flat=True))
     assert "view_organisation_results" in codenames
-    assert {"change_questionnaire", "add_cycle", "delete_response", "view_response"} <= codenames
-    assert not {"change_response", "change_answer", "delete_publication"} & codenames
+    assert {"change_questionnaire", "add_cycle", "delete_response", "add_user"} <= codenames
+    assert (
+        not {"view_response", "view_answer", "view_dimensionscore", "change_response"} & codenames
+    )
+    assert not {"delete_publication", "delete_user"} & codenames
     assert not {c for c in codenames if c.endswith("_group") or c.endswith("_permission")}
 
 
@@ -149,3 +152,41 @@ def test_plain_staff_see_no_team_dashboards_in_the_navigation(client, world):
     client.force_login(world["hr"])
     html = client.get(reverse("assessments:team-list")).content.decode()
     assert "Organisation overview" in html and "Alpha" in html
+
+
+@pytest.fixture
+def hr_client(client, world):
+    client.force_login(world["hr"])
+    return client
+
+
+def test_hr_cannot_read_individual_responses_in_the_admin(hr_client, world):
+    """A person's answers and scores are theirs: the guarantee covers HR too."""
+    from assessments.models import Response
+
+    assert hr_client.get(reverse("admin:assessments_response_changelist")).status_code == 403
+    response = Response.objects.get(respondent=world["employee"])
+    url = reverse("admin:assessments_response_change", args=[response.pk])
+    assert hr_client.get(url).status_code == 403
+
+
+def test_hr_cannot_raise_their_own_rights(hr_client, world):
+    hr = world["hr"]
+    url = reverse("admin:auth_user_change", args=[hr.pk])
+    response = hr_client.post(url, {"username": hr.username, "is_superuser": "on"})
+    assert response.status_code == 403
+    hr.refresh_from_db()
+    assert not hr.is_superuser
+
+
+def test_hr_cannot_set_another_persons_password(hr_client, world):
+    url = reverse("admin:auth_user_password_change", args=[world["employee"].pk])
+    assert hr_client.get(url).status_code == 403
+
+
+def test_hr_edits_an_employee_but_not_their_rights(hr_client, world):
+    employee = world["employee"]
+    url = reverse("admin:auth_user_change", args=[employee.pk])
+    html = hr_client.get(url).content.decode()
+    assert 'name="first_name"' in html and 'name="is_superuser"' not in html
+    assert 'name="groups"' not in html and 'name="is_staff"' not in html
