@@ -28,10 +28,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Count,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     Q,
     Subquery,
+    Sum,
 )
 from django.utils import timezone
 
@@ -414,46 +416,50 @@ _CYCLE_FIELDS = (
     "min_group_size",
     "show_while_open",
     "publish_checked",
-    "publications__pk",
-    "publications__step",
-    "publications__is_final",
-    "publications__published_at",
-    "publications__k",
-    "publications__in_teams",
+    "latest__pk",
+    "latest__step",
+    "latest__is_final",
+    "latest__published_at",
+    "latest__k",
+    "latest__in_teams",
 )
 
 
 def _cycle_rows(now) -> list[dict]:
     """Started cycles, newest first, each with its latest publication (one query).
 
-    A join to the publications (a few rows per cycle) rather than a subquery per field:
-    cheaper to build and to plan on every dashboard read. A cycle showing figures while
-    open also gets ``pending``, the responses waiting to be published (one more query,
-    only then).
+    A join to the one publication marked latest rather than a subquery per field:
+    cheaper to build and to plan on every dashboard read, however many steps a live
+    cycle has published. A cycle showing figures while open also gets ``pending``, the
+    number of responses waiting to be published, and their ``fingerprint`` (one more
+    query, only then).
     """
-    rows = (
+    rows = list(
         Cycle.objects.started(now)
-        .order_by("-opens_at", "-pk", "-publications__step")
+        .annotate(
+            latest=FilteredRelation("publications", condition=Q(publications__is_latest=True))
+        )
+        .order_by("-opens_at", "-pk")
         .values(*_CYCLE_FIELDS)
     )
-    latest: dict[int, dict] = {}
-    for row in rows:
-        latest.setdefault(row["pk"], row)  # the highest step comes first
-    live = [pk for pk, c in latest.items() if c["show_while_open"] and c["closes_at"] > now]
-    pending = {}
+    live = [c["pk"] for c in rows if c["show_while_open"] and c["closes_at"] > now]
+    waiting = {}
     if live:
-        pending = dict(
-            Response.objects.filter(
+        waiting = {
+            cycle_pk: (n, pk_sum)
+            for cycle_pk, n, pk_sum in Response.objects.filter(
                 cycle_id__in=live, status=Response.Status.SUBMITTED, published_step__isnull=True
             )
             .values("cycle_id")
-            .annotate(n=Count("pk"))
-            .values_list("cycle_id", "n")
+            .annotate(n=Count("pk"), s=Sum("pk"))
+            .values_list("cycle_id", "n", "s")
             .order_by()
-        )
-    for pk, row in latest.items():
-        row["pending"] = pending.get(pk, 0)
-    return list(latest.values())
+        }
+    for row in rows:
+        n, pk_sum = waiting.get(row["pk"], (0, 0))
+        row["pending"] = n
+        row["fingerprint"] = services.waiting_fingerprint(n, pk_sum or 0)
+    return rows
 
 
 def _cycle_refs() -> tuple[CycleRef, ...]:
@@ -467,12 +473,12 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
     due = [
         c
         for c in rows
-        if (c["closes_at"] <= now and not c["publications__is_final"])
+        if (c["closes_at"] <= now and not c["latest__is_final"])
         or (
             c["show_while_open"]
             and c["closes_at"] > now
             and c["pending"] >= max(c["min_group_size"], floor)
-            and c["pending"] != c["publish_checked"]
+            and c["fingerprint"] != c["publish_checked"]
         )
     ]
     if due:
@@ -481,7 +487,7 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
         rows = _cycle_rows(now)
     refs = []
     for c in rows:
-        final = bool(c["publications__is_final"])
+        final = bool(c["latest__is_final"])
         refs.append(
             CycleRef(
                 pk=c["pk"],
@@ -489,12 +495,12 @@ def _cycle_refs() -> tuple[CycleRef, ...]:
                 opens_at=c["opens_at"],
                 closes_at=c["closes_at"],
                 # A closed cycle keeps the k it was published with, should k be raised.
-                k=c["publications__k"] if final else max(c["min_group_size"], floor),
+                k=c["latest__k"] if final else max(c["min_group_size"], floor),
                 show_while_open=c["show_while_open"],
-                publication_pk=c["publications__pk"],
+                publication_pk=c["latest__pk"],
                 final=final,
-                published_at=c["publications__published_at"],
-                in_teams=c["publications__in_teams"] or 0,
+                published_at=c["latest__published_at"],
+                in_teams=c["latest__in_teams"] or 0,
             )
         )
     return tuple(refs)

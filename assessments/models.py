@@ -259,9 +259,9 @@ class Cycle(models.Model):
         "also published while it is open, in steps of at least the minimum group size, so "
         "people who answer late may not all be counted.",
     )
-    # How many submitted responses were waiting when a live publication last admitted
-    # nobody; the next read tries again only once that number has changed.
-    publish_checked = models.PositiveIntegerField(default=0, editable=False)
+    # A fingerprint of the submitted responses that were waiting when a live publication
+    # last left them all out; the next read tries again only once they have changed.
+    publish_checked = models.BigIntegerField(default=0, editable=False)
 
     objects = CycleQuerySet.as_manager()
 
@@ -489,6 +489,7 @@ class Publication(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="publications")
     step = models.PositiveSmallIntegerField()
     is_final = models.BooleanField(default=False)
+    is_latest = models.BooleanField(default=True)  # the one pages read
     published_at = models.DateTimeField(default=timezone.now)
     k = models.PositiveSmallIntegerField()
     submitted = models.PositiveIntegerField(help_text="Submitted responses at publication.")
@@ -511,6 +512,11 @@ class Publication(models.Model):
                 fields=["cycle"],
                 condition=Q(is_final=True),
                 name="%(app_label)s_%(class)s_one_final",
+            ),
+            models.UniqueConstraint(
+                fields=["cycle"],
+                condition=Q(is_latest=True),
+                name="%(app_label)s_%(class)s_one_latest",
             ),
             models.CheckConstraint(
                 condition=Q(step__gte=1), name="%(app_label)s_%(class)s_step_positive"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -422,15 +423,13 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
         )
         claimed = waiting.update(published_step=step)
         if not final and claimed < cycle.k:
-            Response.objects.filter(cycle=cycle, published_step=step).update(published_step=None)
-            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=claimed)
+            _give_back(cycle, step=step)
             return None
         candidates = _candidates(cycle, step=step, viewers=viewer_ids())
         previous = {g.team_id: g for g in latest.groups.all()} if latest else {}
         admission = privacy.admit(candidates, k=cycle.k)
         if not final and not admission.admitted:
-            Response.objects.filter(cycle=cycle, published_step=step).update(published_step=None)
-            Cycle.objects.filter(pk=cycle.pk).update(publish_checked=claimed)
+            _give_back(cycle, step=step)
             return None
         left_out = sorted(admission.left_out)
         for start in range(0, len(left_out), MARK_CHUNK):
@@ -443,7 +442,11 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {Response._meta.db_table}")
         teams = sorted(admission.teams)
-        groups = _published_groups(cycle, step=step, teams=teams, previous=previous, now=now)
+        teams_at = {p.step: set(p.teams) for p in cycle.publications.all()} | {step: set(teams)}
+        groups = _published_groups(
+            cycle, step=step, teams=teams, teams_at=teams_at, previous=previous, now=now
+        )
+        cycle.publications.filter(is_latest=True).update(is_latest=False)
         publication = Publication.objects.create(
             cycle=cycle,
             step=step,
@@ -461,8 +464,28 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
         for group in groups.values():
             group.publication = publication
         PublishedGroup.objects.bulk_create(groups.values())
-        Cycle.objects.filter(pk=cycle.pk).update(publish_checked=len(left_out))
+        Cycle.objects.filter(pk=cycle.pk).update(
+            publish_checked=waiting_fingerprint(len(left_out), sum(left_out))
+        )
     return publication
+
+
+def waiting_fingerprint(count: int, pk_sum: int) -> int:
+    """Tells one set of waiting responses from another (their number and their ids).
+
+    A live cycle retries publishing only when this changes: the same number of waiting
+    responses is not enough, since one may have been erased and another submitted.
+    """
+    return count * 2**40 + pk_sum % 2**40
+
+
+def _give_back(cycle: Cycle, *, step: int) -> None:
+    """A live step that counts nobody: unclaim the responses, remember which they were."""
+    claimed = Response.objects.filter(cycle=cycle, published_step=step)
+    row = claimed.aggregate(n=Count("pk"), s=Sum("pk"))
+    claimed.update(published_step=None)
+    fingerprint = waiting_fingerprint(row["n"], row["s"] or 0)
+    Cycle.objects.filter(pk=cycle.pk).update(publish_checked=fingerprint)
 
 
 def _candidates(cycle: Cycle, *, step: int, viewers: set[int]) -> list[privacy.Candidate]:
@@ -487,12 +510,15 @@ def _published_groups(
     *,
     step: int,
     teams: list[int],
+    teams_at: dict[int, set[int]],
     previous: dict[int | None, PublishedGroup],
     now,
 ) -> dict[int | None, PublishedGroup]:
     """The cumulative groups of a step: the previous step's plus this step's newcomers.
 
     Newcomers are aggregated in the database (grouped queries, a few rows back each).
+    ``submitted`` is who is counted (erased people included: they are in the sums) plus
+    who is not counted now, so that "left out" is exact whatever was erased since.
     """
     newcomers = Response.objects.filter(cycle=cycle, published_step=step)
     in_teams = TeamSnapshot.objects.filter(
@@ -539,13 +565,17 @@ def _published_groups(
             row["total"],
             row["sq"],
         )
-    submitted = dict(
+    not_counted: dict[int | None, int] = defaultdict(int)
+    for team_id, counted_at, people in (
         TeamSnapshot.objects.filter(cycle=cycle)
-        .values("team_id")
+        .values("team_id", "response__published_step")
         .annotate(people=Count("pk"))
-        .values_list("team_id", "people")
+        .values_list("team_id", "response__published_step", "people")
         .order_by()
-    )
+    ):
+        # Not counted in this team: waiting, or counted at a step that left the team out.
+        if counted_at is None or team_id not in teams_at.get(counted_at, ()):
+            not_counted[team_id] += people
     members = dict(
         Membership.objects.filter(role=Membership.Role.MEMBER)
         .values("team_id")
@@ -558,8 +588,8 @@ def _published_groups(
         .order_by("order", "pk")
         .values_list("pk", "code", "name", "axis")
     )
-    submitted[None] = Response.objects.filter(
-        cycle=cycle, status=Response.Status.SUBMITTED
+    not_counted[None] = Response.objects.filter(
+        cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
     ).count()
     members[None] = (
         Membership.objects.filter(role=Membership.Role.MEMBER).values("user_id").distinct().count()
@@ -575,11 +605,12 @@ def _published_groups(
         before = previous.get(key)
         new = added.get(key) or {}
         new_n = new.get("n") or 0
+        n = (before.n if before else 0) + new_n
         group = PublishedGroup(
             team_id=key,
             members=members.get(key, 0),
-            submitted=submitted.get(key, 0),
-            n=(before.n if before else 0) + new_n,
+            submitted=n + not_counted[key],
+            n=n,
             changed_at=now if new_n or before is None else before.changed_at,
         )
         for name, _ in AXIS_FIELDS:

@@ -128,6 +128,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
     # Pages run short queries: JIT compilation would cost more than it saves.
     options["options"] = "-c jit=off"
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A transaction takes SQLite's write lock when it starts, so two requests that both
+    # write (say, publishing a cycle at once) wait for each other instead of one of them
+    # failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
