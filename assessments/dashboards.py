@@ -214,10 +214,6 @@ class GroupFigures:
     profiles: tuple[ProfileCount, ...]
     changed_at: datetime
 
-    @property
-    def dimension_by_id(self) -> dict[int, DimensionFigure]:
-        return {d.dimension_id: d for d in self.dimensions}
-
 
 @dataclass(frozen=True)
 class CyclePoint:

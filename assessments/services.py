@@ -341,7 +341,7 @@ def delete_responses_of(*, user: AbstractBaseUser) -> int:
 # The quadrant histogram has BINS x BINS cells of 100 / BINS points each: coarse on
 # purpose, so a cell is a region of the chart, never a point that could be one person.
 BINS = 5
-# Responses marked as counted per UPDATE statement (keeps every statement's list short).
+# Left-out responses given back per UPDATE statement (keeps every statement's list short).
 MARK_CHUNK = 10_000
 
 AXIS_FIELDS = (

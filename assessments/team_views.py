@@ -38,22 +38,17 @@ def _cycle_pk(request: HttpRequest) -> int | None:
 
 
 def _bars(dimensions, *, with_reference: bool) -> list[charts.DimensionBar]:
-    whole = dashboards.whole
     return [
         charts.DimensionBar(
             label=d.name,
             axis=d.axis,
-            score=whole(d.mean),
-            reference=whole(d.org_mean) if with_reference and d.org_mean is not None else None,
+            score=d.mean_shown,
+            reference=d.org_mean_shown if with_reference else None,
             spread_low=d.spread_low,
             spread_high=d.spread_high,
         )
         for d in dimensions
     ]
-
-
-def _whole_or_none(value: float | None) -> int | None:
-    return None if value is None else dashboards.whole(value)
 
 
 def _grid(cells, bins: int) -> list[list[int]]:
@@ -106,8 +101,8 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
             [
                 charts.TrendPoint(
                     label=p.cycle_name,
-                    leadership=_whole_or_none(p.leadership),
-                    management=_whole_or_none(p.management),
+                    leadership=p.leadership_shown,
+                    management=p.management_shown,
                 )
                 for p in page.trend
             ],
