@@ -4,8 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from . import services
 from .forms import csv_response
@@ -104,38 +103,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     @admin.action(description="Copy as a new version (to change frozen wording)")
     def copy_as_new_version(self, request, queryset):
         for questionnaire in queryset:
-            with transaction.atomic():
-                latest = Questionnaire.objects.filter(name=questionnaire.name).aggregate(
-                    v=Max("version")
-                )["v"]
-                copy = Questionnaire.objects.create(
-                    name=questionnaire.name,
-                    version=latest + 1,
-                    description=questionnaire.description,
-                    scale_points=questionnaire.scale_points,
-                )
-                ScaleLabel.objects.bulk_create(
-                    ScaleLabel(questionnaire=copy, value=s.value, label=s.label)
-                    for s in questionnaire.scale_labels.all()
-                )
-                dims = {}
-                for dim in questionnaire.dimensions.all():
-                    old_pk = dim.pk
-                    dim.pk = None
-                    dim.questionnaire = copy
-                    dim.save()
-                    dims[old_pk] = dim
-                Question.objects.bulk_create(
-                    Question(
-                        questionnaire=copy,
-                        dimension=dims[q.dimension_id],
-                        text=q.text,
-                        order=q.order,
-                        reverse_keyed=q.reverse_keyed,
-                        is_active=q.is_active,
-                    )
-                    for q in questionnaire.questions.all()
-                )
+            copy = services.copy_as_new_version(questionnaire)
             self.message_user(request, f"Created {copy}.", messages.SUCCESS)
 
 

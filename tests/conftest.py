@@ -7,6 +7,7 @@
 - staff: HR administrator
 """
 
+import math
 import os
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from assessments import services
 from assessments.models import (
     Cycle,
     Dimension,
@@ -163,3 +165,51 @@ def assert_no_group_below_k(sets: dict, *, viewers: set, k: int) -> None:
     """Every membership group holds k people, and k besides one viewer in it."""
     for people in groups_by_membership(sets):
         assert len(people) - (1 if people & viewers else 0) >= k, sorted(people)
+
+
+# The levels of five members of a team, one tuple per person, one level per dimension
+# (leadership 0, leadership 1, management 0, management 1).
+TEAM_LEVELS = [(5, 5, 1, 1), (4, 4, 2, 2), (3, 3, 3, 3), (3, 3, 2, 4), (1, 3, 5, 5)]
+
+
+def submit_levels(user, cycle, levels):
+    """A submitted response whose dimensions (in order) key to ``levels`` (1-5 each).
+
+    A half level (say 2.5) answers the dimension's two items one step apart, so the
+    dimension scores (level - 1) * 25 all the same (37.5 for 2.5). Works for a closed
+    cycle too: ``services.record_response`` checks the answers as a submission does and
+    records the team snapshot, but takes any cycle.
+    """
+    dimensions = list(cycle.questionnaire.dimensions.order_by("order"))
+    questions = services.cycle_questions(cycle)
+    level_of = dict(zip([d.pk for d in dimensions], levels, strict=True))
+    given = {
+        q.pk: (
+            6 - math.floor(level_of[q.dimension_id])
+            if q.reverse_keyed
+            else math.ceil(level_of[q.dimension_id])
+        )
+        for q in questions
+    }
+    return services.record_response(
+        user=user,
+        cycle=cycle,
+        answers=given,
+        questions=questions,
+        started_at=cycle.opens_at,
+        submitted_at=min(timezone.now(), cycle.closes_at),
+    )
+
+
+def start_draft(user, cycle):
+    """A response in progress with one answer (as ``services.save_draft`` leaves it)."""
+    question = services.cycle_questions(cycle)[0]
+    return services.record_response(
+        user=user, cycle=cycle, answers={question.pk: 5}, started_at=cycle.opens_at
+    )
+
+
+def add_members(team, count, prefix, role=Membership.Role.MEMBER):
+    users = [make_user(f"{prefix}{i}") for i in range(count)]
+    Membership.objects.bulk_create(Membership(user=u, team=team, role=role) for u in users)
+    return users

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from assessments.management.commands.load_questionnaire import DEFAULT_FILE
 from assessments.models import (
     Answer,
     Cycle,
@@ -18,6 +17,7 @@ from assessments.models import (
     Response,
     Team,
 )
+from assessments.services import DEFAULT_FILE
 
 pytestmark = pytest.mark.django_db
 

@@ -15,58 +15,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assessments import dashboards, services
+from assessments import dashboards
 from assessments.models import (
-    Answer,
     Cycle,
     Membership,
     Publication,
-    Response,
     Team,
 )
 
-from .conftest import make_cycle, make_user
-
-
-def submit_levels(user, cycle, levels):
-    """A submitted response whose dimensions (in order) key to ``levels`` (1-5 each).
-
-    A half level (say 2.5) answers the dimension's two items one step apart, so the
-    dimension scores (level - 1) * 25 all the same (37.5 for 2.5). Works for a closed
-    cycle too: it skips the open-cycle check of ``services.submit_response`` but records
-    the team snapshot as a submission does.
-    """
-    dimensions = list(cycle.questionnaire.dimensions.order_by("order"))
-    questions = services.cycle_questions(cycle)
-    level_of = dict(zip([d.pk for d in dimensions], levels, strict=True))
-    given = {
-        q.pk: (
-            6 - math.floor(level_of[q.dimension_id])
-            if q.reverse_keyed
-            else math.ceil(level_of[q.dimension_id])
-        )
-        for q in questions
-    }
-    response = Response.objects.create(cycle=cycle, respondent=user)
-    Answer.objects.bulk_create(
-        Answer(response=response, question_id=q, value=v) for q, v in given.items()
-    )
-    services.lock_with_scores(response, questions=questions, given=given)
-    return response
-
-
-def start_draft(user, cycle):
-    """A response in progress with one answer (as ``services.save_draft`` leaves it)."""
-    question = services.cycle_questions(cycle)[0]
-    response = Response.objects.create(cycle=cycle, respondent=user)
-    Answer.objects.create(response=response, question=question, value=5)
-    return response
-
-
-def add_members(team, count, prefix, role=Membership.Role.MEMBER):
-    users = [make_user(f"{prefix}{i}") for i in range(count)]
-    Membership.objects.bulk_create(Membership(user=u, team=team, role=role) for u in users)
-    return users
+from .conftest import TEAM_LEVELS, add_members, make_cycle, make_user, start_draft, submit_levels
 
 
 def close(cycle):
@@ -90,9 +47,6 @@ def closed_cycle(questionnaire):
 #   p3:  50  50  50  50 -> leadership  50, management  50, balance   0, developing
 #   p4:  50  50  25  75 -> leadership  50, management  50, balance   0, developing
 #   p5:   0  50 100 100 -> leadership  25, management 100, balance -75, manager-leaning
-TEAM_LEVELS = [(5, 5, 1, 1), (4, 4, 2, 2), (3, 3, 3, 3), (3, 3, 2, 4), (1, 3, 5, 5)]
-
-
 @pytest.fixture
 def small_team(closed_cycle, alpha, bob):
     """Alpha with five members who submitted and one with a draft; six others submitted.

@@ -14,8 +14,7 @@ from django.urls import reverse
 from assessments import services
 from assessments.models import Cycle, Dimension, Membership, Publication, Team
 
-from .conftest import make_cycle, make_user
-from .test_dashboards import TEAM_LEVELS, add_members, start_draft, submit_levels
+from .conftest import TEAM_LEVELS, add_members, make_cycle, make_user, start_draft, submit_levels
 
 
 def dashboard_url(team, cycle=None):

@@ -224,10 +224,13 @@ def test_results_page_shows_the_scores_of_the_scoring_module(logged_in, alice, c
 def test_results_compare_with_the_previous_cycle(logged_in, alice, questionnaire):
     past = make_cycle(questionnaire, name="Spring", open_=False)
     now = make_cycle(questionnaire, name="Autumn")
-    response = Response.objects.create(cycle=past, respondent=alice)
-    questions = services.cycle_questions(past)
-    Answer.objects.bulk_create(Answer(response=response, question=q, value=3) for q in questions)
-    services.lock_with_scores(response, questions=questions, given={q.pk: 3 for q in questions})
+    services.record_response(
+        user=alice,
+        cycle=past,
+        answers=all_answers(past, 3),
+        started_at=past.opens_at,
+        submitted_at=past.closes_at,
+    )
     services.submit_response(user=alice, cycle=now, answers=all_answers(now, 5))
     html = logged_in.get(result_url(now)).content.decode()
     assert "Since Spring" in html

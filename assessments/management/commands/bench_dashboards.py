@@ -54,7 +54,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import roles, scoring, services
-from assessments.management.commands.load_questionnaire import DEFAULT_FILE, load
 from assessments.models import (
     Answer,
     Cycle,
@@ -70,6 +69,8 @@ from assessments.models import (
     Team,
     TeamSnapshot,
 )
+from assessments.services import DEFAULT_FILE
+from assessments.services import load_questionnaire as load
 
 MARKER = "Benchmark"
 OPEN_CYCLE = f"{MARKER} open cycle"  # for the submission benchmark

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Answer, Cycle, Membership, Questionnaire, Response, Team
+from assessments.models import Cycle, Membership, Questionnaire, Response, Team
 from assessments.roles import HR_GROUP
 
 DEMO_PASSWORD = "lvm-demo-2026"
@@ -178,20 +178,18 @@ class Command(BaseCommand):
                     for q in questions
                 }
                 started = cycle.opens_at + timedelta(days=rng.uniform(0, 5))
-                response = Response.objects.create(
-                    cycle=cycle, respondent=people[name], started_at=started
-                )
                 if name in drafts:
                     given = dict(list(given.items())[: rng.randint(5, len(questions) - 5)])
-                Answer.objects.bulk_create(
-                    Answer(response=response, question_id=q, value=v) for q, v in given.items()
+                    submitted = None
+                else:
+                    submitted = started + timedelta(hours=rng.uniform(1, 48))
+                services.record_response(
+                    user=people[name],
+                    cycle=cycle,
+                    answers=given,
+                    questions=questions,
+                    started_at=started,
+                    submitted_at=submitted,
                 )
-                if name not in drafts:
-                    services.lock_with_scores(
-                        response,
-                        questions=questions,
-                        given=given,
-                        submitted_at=started + timedelta(hours=rng.uniform(1, 48)),
-                    )
                 created += 1
         return created
