@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 
 from . import services
-from .forms import csv_response
+from .csv_export import csv_response
 from .models import (
     Answer,
     Cycle,

@@ -1,54 +1,80 @@
-import csv
-import unicodedata
-from collections.abc import Iterable, Sequence
+"""The questionnaire form: one page of answers and what the person wants to do next."""
 
-from django.http import HttpResponse
+from __future__ import annotations
 
-from .services import InvalidAnswers
+import re
 
+from django import forms
+from django.core.exceptions import ValidationError
 
-def parse_answers(data) -> dict[int, int]:
-    """Read ``q<question id>=<value>`` pairs from a POST; anything malformed is tampering."""
-    answers: dict[int, int] = {}
-    for key, values in data.lists():
-        if not key.startswith("q"):
-            continue
-        try:
-            question_id = int(key[1:])
-            if len(values) != 1:
-                raise ValueError
-            answers[question_id] = int(values[0])
-        except ValueError:
-            raise InvalidAnswers("The form contained an answer that is not valid.") from None
-    return answers
+ANSWER_FIELD = re.compile(r"q(\d{1,18})")
+ACTIONS = ("save", "next", "previous", "submit")
+GOTO = re.compile(r"goto-(\d{1,6})")
 
 
-# A spreadsheet runs a cell as a formula when it starts with one of these, in ASCII or
-# full width, even after leading spaces when "trim spaces" is on.
-FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+class AnswersForm(forms.Form):
+    """The answers posted from one page of a questionnaire.
+
+    Each statement is a field named ``q<question id>``; the fields are made from what
+    was posted, and the service checks that every id belongs to the cycle's
+    questionnaire. With a scale, values outside it are refused here already.
+    """
+
+    page = forms.IntegerField(required=False, min_value=1)
+    action = forms.CharField(required=False, max_length=20)
+    owner = forms.CharField(required=False)
+
+    def __init__(self, data, *, scale: tuple[int, int] | None = None):
+        super().__init__(data)
+        low, high = scale or (None, None)
+        message = (
+            f"Answers must be between {low} and {high}."
+            if scale
+            else "The form contained an answer that is not valid."
+        )
+        errors = {key: message for key in ("invalid", "min_value", "max_value")}
+        self.malformed = False
+        for key in data:
+            if not key.startswith("q"):
+                continue
+            if not ANSWER_FIELD.fullmatch(key) or len(data.getlist(key)) != 1:
+                self.malformed = True
+                continue
+            self.fields[key] = forms.IntegerField(
+                required=False, min_value=low, max_value=high, error_messages=errors
+            )
+
+    def clean(self):
+        if self.malformed:
+            raise ValidationError("The form contained an answer that is not valid.")
+        return super().clean()
+
+    def clean_page(self) -> int:
+        return self.cleaned_data["page"] or 1
+
+    def clean_action(self) -> str:
+        action = self.cleaned_data["action"] or "save"
+        if action not in ACTIONS and not GOTO.fullmatch(action):
+            raise ValidationError("The form asked for something that is not possible.")
+        return action
+
+    @property
+    def answers(self) -> dict[int, int]:
+        """{question id: value} for every statement answered; call after ``is_valid``."""
+        return {
+            int(name[1:]): value
+            for name, value in self.cleaned_data.items()
+            if ANSWER_FIELD.fullmatch(name) and value is not None
+        }
+
+    @property
+    def first_error(self) -> str:
+        return next(iter(e for errors in self.errors.values() for e in errors), "")
 
 
-def _skipped(char: str) -> bool:
-    """Characters a spreadsheet may drop before the formula sign: spaces of every kind,
-    tabs, line breaks, and invisible control or format characters (e.g. a BOM)."""
-    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
-
-
-def csv_safe(row) -> list:
-    """Neutralise cells a spreadsheet would run as a formula: prefix them with a quote."""
-    out = []
-    for cell in row:
-        if isinstance(cell, str) and cell:
-            first = next((c for c in cell if not _skipped(c)), "")
-            if first in FORMULA_STARTS or unicodedata.category(cell[0]) == "Cc":
-                cell = "'" + cell
-        out.append(cell)
-    return out
-
-
-def csv_response(filename: str, rows: Iterable[Sequence]) -> HttpResponse:
-    """A CSV download of ``rows``, every cell formula-safe. The one way LVM writes a CSV."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    csv.writer(response).writerows(csv_safe(row) for row in rows)
-    return response
+def next_page(action: str, page: int) -> int:
+    """The page to show after ``action`` was asked for on ``page``."""
+    goto = GOTO.fullmatch(action)
+    if goto:
+        return max(1, int(goto.group(1)))
+    return max(1, page + {"next": 1, "previous": -1}.get(action, 0))

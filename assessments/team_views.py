@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from . import charts, dashboards, tables
-from .forms import csv_response
+from .csv_export import csv_response
 from .models import Team
 from .roles import roles
 

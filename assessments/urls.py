@@ -22,6 +22,7 @@ app_name = "assessments"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cycles/<id:cycle_pk>/answers/", views.response_edit, name="response-edit"),
+    path("cycles/<id:cycle_pk>/answers/save/", views.response_save, name="response-save"),
     path("cycles/<id:cycle_pk>/result/", views.result_detail, name="result-detail"),
     path("cycles/<id:cycle_pk>/result.csv", views.result_export, name="result-export"),
     path("teams/", team_views.team_list, name="team-list"),

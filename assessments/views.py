@@ -1,5 +1,7 @@
 """Thin views: check access, call a query or a service, render one dataclass."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -9,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_POST, require_safe
 
 from . import charts, queries, services
-from .forms import csv_response, parse_answers
-from .services import InvalidAnswers
+from .csv_export import csv_response
+from .forms import AnswersForm, next_page
 
 
 @never_cache
@@ -75,113 +77,142 @@ def _answers_owner(token: str) -> int | None:
     return owner if isinstance(owner, int) else None
 
 
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
-    """Answer a cycle's questionnaire, a few dimensions per page; save, resume, submit."""
-    if not request.user.is_authenticated:
-        if request.method == "POST":
-            # The session expired while the person was answering: keep what they sent.
-            # Only for the person the page was served to: someone else may log in next
-            # on this browser, and must neither get nor see these answers.
-            owner = _answers_owner(request.POST.get("owner", ""))
-            try:
-                answers = parse_answers(request.POST)
-            except InvalidAnswers:
-                answers = {}
-            if owner is not None and answers:
-                request.session[PENDING_KEY] = {
-                    "cycle": cycle_pk,
-                    "answers": answers,
-                    "owner": owner,
-                }
-            messages.warning(
-                request,
-                "Your session had expired. Log in again and your answers will be kept.",
-            )
-        return redirect_to_login(request.get_full_path())
+def keeps_answers_after_timeout(view):
+    """For a save view: answers posted after the session expired are kept for the login.
 
+    Only for the person the page was served to (its signed ``owner`` field): someone
+    else may log in next on this browser, and must neither get nor see these answers.
+    The replay happens when the questionnaire is next shown (``_replay_pending``).
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, cycle_pk)
+        form = AnswersForm(request.POST)
+        owner = _answers_owner(request.POST.get("owner", ""))
+        if owner is not None and form.is_valid() and form.answers:
+            request.session[PENDING_KEY] = {
+                "cycle": cycle_pk,
+                "answers": form.answers,
+                "owner": owner,
+            }
+        messages.warning(
+            request, "Your session had expired. Log in again and your answers will be kept."
+        )
+        return redirect_to_login(reverse("assessments:response-edit", args=[cycle_pk]))
+
+    return wrapper
+
+
+def _replay_pending(request: HttpRequest, cycle) -> None:
+    """Save answers kept from before a time-out, if they are this person's for this cycle."""
+    pending = request.session.pop(PENDING_KEY, None)
+    if not (
+        pending
+        and pending.get("owner") == request.user.pk
+        and pending.get("cycle") == cycle.pk
+        and pending.get("answers")
+    ):
+        return
+    try:
+        answers = {int(k): v for k, v in pending["answers"].items()}
+        services.save_draft(user=request.user, cycle=cycle, answers=answers)
+        messages.success(request, "Your answers from before the time-out are saved.")
+    except (services.AssessmentError, ValueError):
+        pass
+
+
+def _started_cycle(request: HttpRequest, cycle_pk: int):
+    """The cycle and its questions; 404 if unknown, None when it has no statements yet."""
     found = services.started_cycle_with_questions(cycle_pk)
     if found is None:
         raise Http404("No such cycle.")
     cycle, questions = found
     if not questions:
         messages.error(request, f"“{cycle.name}” has no statements yet. Please tell HR.")
+        return None
+    return cycle, questions
+
+
+def _questionnaire(request: HttpRequest, page) -> HttpResponse:
+    context = {"page": page, "nav_section": "home", "owner": _owner_token(request.user)}
+    return render(request, "assessments/response_form.html", context)
+
+
+@never_cache
+@login_required
+@require_safe
+def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """One page of a cycle's questionnaire, with the person's saved answers."""
+    found = _started_cycle(request, cycle_pk)
+    if found is None:
         return redirect("assessments:home")
-    page = _page_number(request.GET.get("page") or request.POST.get("page"))
-    edit_url = reverse("assessments:response-edit", args=[cycle.pk])
-
-    pending = request.session.pop(PENDING_KEY, None)
-    if (
-        pending
-        and pending.get("owner") == request.user.pk
-        and pending.get("cycle") == cycle.pk
-        and pending.get("answers")
-    ):
-        try:
-            answers = {int(k): v for k, v in pending["answers"].items()}
-            services.save_draft(user=request.user, cycle=cycle, answers=answers)
-            messages.success(request, "Your answers from before the time-out are saved.")
-        except services.AssessmentError:
-            pass
-
-    if request.method == "POST":
-        try:
-            answers = parse_answers(request.POST)
-            action = request.POST.get("action", "save")
-            if action == "submit":
-                outcome = services.submit_response(
-                    user=request.user, cycle=cycle, answers=answers, questions=questions
-                )
-                if outcome.submitted:
-                    messages.success(request, "Thank you: your answers are submitted.")
-                    return redirect("assessments:result-detail", cycle.pk)
-                data = queries.questionnaire_page(
-                    user=request.user,
-                    cycle=cycle,
-                    page=page,
-                    questions=questions,
-                    check_missing=True,
-                )
-                return render(
-                    request,
-                    "assessments/response_form.html",
-                    {"page": data, "nav_section": "home", "owner": _owner_token(request.user)},
-                    status=200,
-                )
-            services.save_draft(
-                user=request.user, cycle=cycle, answers=answers, questions=questions
-            )
-        except services.InvalidAnswers as exc:
-            return _error(request, 400, "Answers not accepted", str(exc))
-        except services.AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("assessments:result-detail", cycle.pk)
-        except (services.CycleClosed, services.NotReady) as exc:
-            messages.error(request, str(exc))
-            return redirect("assessments:home")
-        target = {"next": page + 1, "previous": page - 1}.get(action, page)
-        if action.startswith("goto-"):
-            target = _page_number(action.removeprefix("goto-"))
-        if action == "save":
-            messages.success(request, "Your answers are saved. You can come back at any time.")
-        return redirect(f"{edit_url}?page={max(1, target)}")
-
-    data = queries.questionnaire_page(
+    cycle, questions = found
+    _replay_pending(request, cycle)
+    page = queries.questionnaire_page(
         user=request.user,
         cycle=cycle,
-        page=page,
+        page=_page_number(request.GET.get("page")),
         questions=questions,
         check_missing=request.GET.get("check") == "1",
     )
-    if data.status == "submitted":
+    if page.status == "submitted":
         messages.info(request, "You have already submitted this assessment.")
         return redirect("assessments:result-detail", cycle.pk)
     if not cycle.is_open():
         messages.error(request, f"“{cycle.name}” is closed; answers can no longer be given.")
         return redirect("assessments:home")
-    context = {"page": data, "nav_section": "home", "owner": _owner_token(request.user)}
-    return render(request, "assessments/response_form.html", context)
+    return _questionnaire(request, page)
+
+
+@never_cache
+@require_POST
+@keeps_answers_after_timeout
+def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+    """Keep the answers of one page, then go where the person asked: on, back, or submit."""
+    found = _started_cycle(request, cycle_pk)
+    if found is None:
+        return redirect("assessments:home")
+    cycle, questions = found
+    q = cycle.questionnaire
+    form = AnswersForm(request.POST, scale=(q.scale_min, q.scale_max))
+    if not form.is_valid():
+        return _error(request, 400, "Answers not accepted", form.first_error)
+    action, page = form.cleaned_data["action"], form.cleaned_data["page"]
+    try:
+        if action == "submit":
+            outcome = services.submit_response(
+                user=request.user, cycle=cycle, answers=form.answers, questions=questions
+            )
+            if outcome.submitted:
+                messages.success(request, "Thank you: your answers are submitted.")
+                return redirect("assessments:result-detail", cycle.pk)
+            return _questionnaire(
+                request,
+                queries.questionnaire_page(
+                    user=request.user,
+                    cycle=cycle,
+                    page=page,
+                    questions=questions,
+                    check_missing=True,
+                ),
+            )
+        services.save_draft(
+            user=request.user, cycle=cycle, answers=form.answers, questions=questions
+        )
+    except services.InvalidAnswers as exc:
+        return _error(request, 400, "Answers not accepted", str(exc))
+    except services.AlreadySubmitted as exc:
+        messages.info(request, str(exc))
+        return redirect("assessments:result-detail", cycle.pk)
+    except (services.CycleClosed, services.NotReady) as exc:
+        messages.error(request, str(exc))
+        return redirect("assessments:home")
+    if action == "save":
+        messages.success(request, "Your answers are saved. You can come back at any time.")
+    edit_url = reverse("assessments:response-edit", args=[cycle.pk])
+    return redirect(f"{edit_url}?page={next_page(action, page)}")
 
 
 @never_cache

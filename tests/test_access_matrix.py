@@ -53,6 +53,13 @@ MATRIX = {
         "get",
         {**_signed_in(200), "employee": 302},
     ),
+    # Saving answers: the employee has submitted, so is sent to their result; everyone
+    # else saves a draft of no answers and goes back to the questionnaire.
+    "assessments:response-save": (
+        lambda w: [w["cycle"].pk],
+        "post",
+        {**_signed_in(302), "anonymous": LOGIN},
+    ),
     # The employee's own result: everyone else gets 404.
     "assessments:result-detail": (lambda w: [w["cycle"].pk], "get", _only(["employee"])),
     "assessments:result-export": (lambda w: [w["cycle"].pk], "get", _only(["employee"])),

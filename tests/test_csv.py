@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from assessments.forms import csv_response, csv_safe
+from assessments.csv_export import csv_response, csv_safe
 from assessments.models import Response
 
 from .conftest import all_answers, make_user

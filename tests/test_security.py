@@ -187,7 +187,8 @@ def test_out_of_range_page_and_question_ids_are_handled(client, alice, cycle):
     client.force_login(alice)
     url = reverse("assessments:response-edit", args=[cycle.pk])
     assert client.get(f"{url}?page={HUGE}").status_code == 200
-    assert client.post(url, {f"q{HUGE}": 3, "action": "save"}).status_code == 400
+    save = reverse("assessments:response-save", args=[cycle.pk])
+    assert client.post(save, {f"q{HUGE}": 3, "action": "save"}).status_code == 400
     assert not Response.objects.exists()
 
 
@@ -242,7 +243,7 @@ def test_error_pages_for_a_signed_in_person_are_never_stored(client, alice, path
 def test_a_refused_post_for_a_signed_in_person_is_never_stored(client, alice, cycle):
     client.force_login(alice)
     client.handler.enforce_csrf_checks = True
-    response = client.post(reverse("assessments:response-edit", args=[cycle.pk]), {})
+    response = client.post(reverse("assessments:response-save", args=[cycle.pk]), {})
     assert response.status_code == 403
     assert "no-store" in response["Cache-Control"]
 

@@ -19,6 +19,10 @@ def edit_url(cycle, page=None):
     return f"{url}?page={page}" if page else url
 
 
+def save_url(cycle):
+    return reverse("assessments:response-save", args=[cycle.pk])
+
+
 def result_url(cycle):
     return reverse("assessments:result-detail", args=[cycle.pk])
 
@@ -26,7 +30,7 @@ def result_url(cycle):
 def post_answers(client, cycle, answers, action="save", page=1, **extra):
     data = {f"q{q}": v for q, v in answers.items()}
     data.update(action=action, page=page, **extra)
-    return client.post(edit_url(cycle), data)
+    return client.post(save_url(cycle), data)
 
 
 @pytest.fixture
@@ -133,7 +137,7 @@ def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tamper):
         data[f"q{other.questions.first().pk}"] = 3
     else:
         data["qx1"] = 3
-    response = logged_in.post(edit_url(cycle), data)
+    response = logged_in.post(save_url(cycle), data)
     assert response.status_code == 400
     assert "Answers not accepted" in response.content.decode()
     assert not Response.objects.exists() and not Answer.objects.exists()
@@ -142,7 +146,7 @@ def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tamper):
 def test_missing_csrf_token_is_refused(alice, cycle):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
-    response = client.post(edit_url(cycle), {f"q{q}": 3 for q in all_answers(cycle)})
+    response = client.post(save_url(cycle), {f"q{q}": 3 for q in all_answers(cycle)})
     assert response.status_code == 403
     assert not Answer.objects.exists()
 
@@ -299,7 +303,7 @@ def test_submitting_the_whole_form_takes_at_most_ten_queries(client, db):
     data = {f"q{q}": v for q, v in all_answers(cycle).items()}
     assert len(data) == 40
     with CaptureQueriesContext(connection) as ctx:
-        response = client.post(edit_url(cycle), {**data, "action": "submit", "page": 5})
+        response = client.post(save_url(cycle), {**data, "action": "submit", "page": 5})
     assert response.status_code == 302
     # Savepoints stand for the transaction's BEGIN/COMMIT, which Django does not log.
     sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
