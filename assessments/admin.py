@@ -1,12 +1,10 @@
-import itertools
-
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 
-from . import services
+from . import csv_export, services
 from .csv_export import csv_response
 from .models import (
     Answer,
@@ -275,30 +273,8 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected responses as CSV")
     def export_csv(self, request, queryset):
-        header = [
-            "username",
-            "cycle",
-            "status",
-            "submitted_at",
-            "leadership",
-            "management",
-            "balance",
-            "profile",
-        ]
-        rows = (
-            [
-                r.respondent.get_username(),
-                r.cycle.name,
-                r.status,
-                r.submitted_at.isoformat() if r.submitted_at else "",
-                "" if r.leadership_score is None else round(r.leadership_score, 1),
-                "" if r.management_score is None else round(r.management_score, 1),
-                "" if r.balance is None else round(r.balance, 1),
-                r.profile,
-            ]
-            for r in queryset.select_related("respondent", "cycle")
-        )
-        return csv_response("lvm-responses.csv", itertools.chain([header], rows))
+        rows = csv_export.response_rows(queryset.select_related("respondent", "cycle"))
+        return csv_response("lvm-responses.csv", rows)
 
 
 User = get_user_model()

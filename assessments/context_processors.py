@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from .roles import roles
+from .queries import access
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -13,10 +13,7 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
 
-    def is_manager() -> bool:
-        return getattr(user, "_lvm_manages", False) or roles(user).sees_dashboards
-
-    def sees_organisation() -> bool:
-        return roles(user).sees_organisation
-
-    return {"nav_is_manager": is_manager, "nav_sees_organisation": sees_organisation}
+    return {
+        "nav_is_manager": lambda: access.sees_teams(user),
+        "nav_sees_organisation": lambda: access.sees_organisation(user),
+    }

@@ -1,10 +1,22 @@
-"""CSV downloads: the one way LVM writes a CSV, every cell safe to open in a spreadsheet."""
+"""CSV downloads: the rows of each export, and the one way LVM writes a CSV.
+
+Every export is built here from what its page shows (a dataclass of ``queries``), so a
+CSV never carries more than the screen; ``csv_response`` makes every cell safe to open
+in a spreadsheet.
+"""
+
+from __future__ import annotations
 
 import csv
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import HttpResponse
+
+from .models import Response
+from .queries.figures import one_decimal
+from .queries.own import PersonalExport
+from .queries.team import TeamDashboard
 
 # A spreadsheet runs a cell as a formula when it starts with one of these, in ASCII or
 # full width, even after leading spaces when "trim spaces" is on.
@@ -35,3 +47,129 @@ def csv_response(filename: str, rows: Iterable[Sequence]) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     csv.writer(response).writerows(csv_safe(row) for row in rows)
     return response
+
+
+# --- the rows of each export ----------------------------------------------------------------
+
+
+def response_rows(responses: Iterable[Response]) -> Iterator[list]:
+    """HR's export of selected responses from the admin: one line per response."""
+    yield [
+        "username",
+        "cycle",
+        "status",
+        "submitted_at",
+        "leadership",
+        "management",
+        "balance",
+        "profile",
+    ]
+    for r in responses:
+        yield [
+            r.respondent.get_username(),
+            r.cycle.name,
+            r.status,
+            r.submitted_at.isoformat() if r.submitted_at else "",
+            "" if r.leadership_score is None else round(r.leadership_score, 1),
+            "" if r.management_score is None else round(r.management_score, 1),
+            "" if r.balance is None else round(r.balance, 1),
+            r.profile,
+        ]
+
+
+def personal_rows(export: PersonalExport) -> list[list]:
+    """The person's own answers and scores for a cycle (their data, one decimal)."""
+    rows: list[list] = [
+        ["section", "dimension", "statement", "value"],
+        ["summary", "", "cycle", export.cycle_name],
+        ["summary", "", "submitted at", export.submitted_at.isoformat()],
+        ["summary", "", "leadership score (0-100)", round(export.leadership, 1)],
+        ["summary", "", "management score (0-100)", round(export.management, 1)],
+        ["summary", "", "balance", round(export.balance, 1)],
+        ["summary", "", "profile", export.profile_label],
+    ]
+    for name, score in export.dimension_scores:
+        rows.append(["dimension score (0-100)", name, "", round(score, 1)])
+    for dimension, statement, value in export.answers:
+        rows.append(["answer", dimension, statement, value])
+    return rows
+
+
+def _r(value: float | None) -> float | str:
+    return "" if value is None else one_decimal(value)
+
+
+def team_rows(dashboard: TeamDashboard) -> list[list]:
+    """Exactly the aggregates the dashboard shows, as CSV rows (one decimal at most)."""
+    cycle = dashboard.cycle
+    rows: list[list] = [
+        ["section", "measure", "team", "organisation"],
+        ["about", "team", dashboard.team_name, ""],
+        ["about", "cycle", cycle.name if cycle else "", ""],
+        ["about", "minimum group size (k)", dashboard.k, ""],
+    ]
+    figures = dashboard.figures
+    rows += [
+        ["about", "members", dashboard.members, ""],
+        ["about", "submitted", dashboard.submitted, ""],
+    ]
+    if cycle is not None and cycle.publication_pk is not None:
+        rows.append(["about", "published", cycle.published_at.isoformat(), ""])
+    if figures is None:
+        if cycle is None:
+            status = "no cycle has started"
+        elif dashboard.waiting:
+            status = f"figures are published when the cycle closes ({cycle.closes_at:%Y-%m-%d})"
+        else:
+            status = f"no figures: fewer than {dashboard.k} people could be counted"
+        rows.append(["about", "status", status, ""])
+        return rows
+    org = figures.org
+    rows += [
+        ["about", "counted in the figures", figures.team.counted, org.counted if org else ""],
+        ["about", "left out to protect privacy", dashboard.left_out, ""],
+    ]
+    if cycle.is_open:
+        rows.append(["about", "in progress", dashboard.in_progress, ""])
+    for label, attr in (
+        ("leadership mean", "leadership"),
+        ("leadership standard deviation", "leadership_sd"),
+        ("management mean", "management"),
+        ("management standard deviation", "management_sd"),
+        ("balance mean", "balance"),
+        ("balance standard deviation", "balance_sd"),
+    ):
+        rows.append(
+            [
+                "axes (0-100)",
+                label,
+                _r(getattr(figures.axes, attr)),
+                _r(getattr(org.axes, attr)) if org else "",
+            ]
+        )
+    for d in figures.dimensions:
+        measure = f"{d.name} ({d.axis})"
+        rows.append(["dimension mean", measure, _r(d.mean), _r(d.org_mean)])
+        rows.append(["dimension standard deviation", measure, _r(d.sd), _r(d.org_sd)])
+    for p in figures.profiles:
+        rows.append(["profile (people)", p.label, p.count, ""])
+    for cell in figures.quadrant:
+        lo_l, hi_l = cell.leadership_range
+        lo_m, hi_m = cell.management_range
+        rows.append(
+            [
+                "quadrant (people)",
+                f"leadership {lo_l}-{hi_l}, management {lo_m}-{hi_m}",
+                cell.count,
+                "",
+            ]
+        )
+    for point in dashboard.trend:
+        if point.is_gap:
+            status = "no figures"
+            rows.append(["trend", f"{point.cycle_name}: leadership", status, ""])
+            rows.append(["trend", f"{point.cycle_name}: management", status, ""])
+        else:
+            rows.append(["trend", f"{point.cycle_name}: leadership", _r(point.leadership), ""])
+            rows.append(["trend", f"{point.cycle_name}: management", _r(point.management), ""])
+    return rows

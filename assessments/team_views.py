@@ -1,7 +1,7 @@
 """Team dashboards for managers and the organisation overview for staff.
 
 Access goes through ``_get_team_for_manager``: anyone who does not manage the team gets
-404, whatever id they put in the URL. Every figure comes from ``dashboards``, which reads
+404, whatever id they put in the URL. Every figure comes from ``queries``, which reads
 only published figures. Charts get the whole numbers the page shows, so no attribute of
 the SVG carries more precision than the text.
 """
@@ -11,17 +11,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from . import charts, dashboards, tables
+from . import charts, csv_export, tables
 from .csv_export import csv_response
 from .models import Team
-from .roles import roles
+from .queries import access, organisation
+from .queries import team as team_pages
 
 SPREAD_LABEL = "Spread (± 1 standard deviation)"
 
 
 def _get_team_for_manager(request: HttpRequest, pk: int) -> Team:
     """The team if the user manages it (staff: any team); 404 for everyone else."""
-    team = dashboards.team_for_manager(user=request.user, team_pk=pk)
+    team = access.team_for_manager(user=request.user, team_pk=pk)
     if team is None:
         raise Http404("No such team.")
     return team
@@ -62,7 +63,7 @@ def _grid(cells, bins: int) -> list[list[int]]:
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
     """The teams the user manages (staff: every team), with the latest cycle's status."""
-    page = dashboards.team_list(user=request.user)
+    page = team_pages.team_list(user=request.user)
     return render(request, "assessments/team_list.html", {"page": page, "nav_section": "teams"})
 
 
@@ -71,7 +72,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     """A team's aggregated figures for one cycle (``?cycle=<pk>``, the latest by default)."""
     team = _get_team_for_manager(request, team_pk)
-    page = dashboards.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
+    page = team_pages.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
     if page is None:
         raise Http404("No such cycle.")
     context = {"page": page, "nav_section": "teams"}
@@ -117,20 +118,20 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
 def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
     """The aggregates of the dashboard as CSV; below the minimum group size only n of k."""
     team = _get_team_for_manager(request, team_pk)
-    page = dashboards.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
+    page = team_pages.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
     if page is None:
         raise Http404("No such cycle.")
     suffix = f"-cycle-{page.cycle.pk}" if page.cycle else ""
-    return csv_response(f"lvm-team-{team.pk}{suffix}.csv", dashboards.team_export_rows(page))
+    return csv_response(f"lvm-team-{team.pk}{suffix}.csv", csv_export.team_rows(page))
 
 
 @never_cache
 @login_required
 def organisation_overview(request: HttpRequest) -> HttpResponse:
     """HR only: the organisation's figures for a cycle and one line per team."""
-    if not roles(request.user).sees_organisation:
+    if not access.sees_organisation(request.user):
         raise Http404("No such page.")
-    page = dashboards.organisation_overview(cycle_pk=_cycle_pk(request))
+    page = organisation.organisation_overview(cycle_pk=_cycle_pk(request))
     if page is None:
         raise Http404("No such cycle.")
     context = {"page": page, "nav_section": "teams", "team_rows": tables.overview_rows(page)}

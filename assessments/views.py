@@ -13,15 +13,16 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from . import charts, queries, services
+from . import charts, csv_export, services
 from .csv_export import csv_response
 from .forms import AnswersForm, next_page
+from .queries import own
 
 
 @never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    page = queries.home_page(user=request.user)
+    page = own.home_page(user=request.user)
     return render(request, "assessments/home.html", {"page": page, "nav_section": "home"})
 
 
@@ -150,7 +151,7 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         return redirect("assessments:home")
     cycle, questions = found
     _replay_pending(request, cycle)
-    page = queries.questionnaire_page(
+    page = own.questionnaire_page(
         user=request.user,
         cycle=cycle,
         page=_page_number(request.GET.get("page")),
@@ -190,7 +191,7 @@ def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
                 return redirect("assessments:result-detail", cycle.pk)
             return _questionnaire(
                 request,
-                queries.questionnaire_page(
+                own.questionnaire_page(
                     user=request.user,
                     cycle=cycle,
                     page=page,
@@ -219,7 +220,7 @@ def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 @login_required
 def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own result for one cycle; anyone else's answers 404."""
-    data = queries.result_page(user=request.user, cycle_pk=cycle_pk)
+    data = own.result_page(user=request.user, cycle_pk=cycle_pk)
     if data is None:
         raise Http404("No submitted result for this cycle.")
     bars = [
@@ -249,7 +250,7 @@ def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 @login_required
 def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own answers and scores for one cycle, as CSV."""
-    rows = queries.personal_export(user=request.user, cycle_pk=cycle_pk)
-    if rows is None:
+    export = own.personal_export(user=request.user, cycle_pk=cycle_pk)
+    if export is None:
         raise Http404("No submitted result for this cycle.")
-    return csv_response(f"lvm-my-result-{cycle_pk}.csv", rows)
+    return csv_response(f"lvm-my-result-{cycle_pk}.csv", csv_export.personal_rows(export))

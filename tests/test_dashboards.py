@@ -15,13 +15,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assessments import dashboards
+from assessments import csv_export
 from assessments.models import (
     Cycle,
     Membership,
     Publication,
     Team,
 )
+from assessments.queries.access import team_for_manager
+from assessments.queries.figures import DimensionFigure, one_decimal, whole
+from assessments.queries.organisation import organisation_overview
+from assessments.queries.team import team_dashboard, team_list
 
 from .conftest import TEAM_LEVELS, add_members, make_cycle, make_user, start_draft, submit_levels
 
@@ -64,9 +68,7 @@ def small_team(closed_cycle, alpha, bob):
 
 
 def dashboard_for(team, user, cycle_pk=None):
-    return dashboards.team_dashboard(
-        team=dashboards.team_for_manager(user=user, team_pk=team.pk), cycle_pk=cycle_pk
-    )
+    return team_dashboard(team=team_for_manager(user=user, team_pk=team.pk), cycle_pk=cycle_pk)
 
 
 # --- rounding -------------------------------------------------------------------------------
@@ -84,8 +86,8 @@ def dashboard_for(team, user, cycle_pk=None):
 )
 def test_figures_round_half_away_from_zero(value, one, shown):
     """One decimal for the CSV, whole numbers for the page; halves go away from zero."""
-    assert dashboards.one_decimal(value) == one
-    assert dashboards.whole(one) == shown
+    assert one_decimal(value) == one
+    assert whole(one) == shown
 
 
 @pytest.mark.parametrize(
@@ -100,7 +102,7 @@ def test_figures_round_half_away_from_zero(value, one, shown):
 )
 def test_difference_is_taken_between_the_whole_numbers_shown(mean, org_mean, difference):
     """The difference column always equals team minus organisation as displayed."""
-    figure = dashboards.DimensionFigure(
+    figure = DimensionFigure(
         dimension_id=1,
         code="lead0",
         name="Leadership 0",
@@ -212,7 +214,7 @@ def test_below_k_the_dashboard_carries_only_the_response_rate(closed_cycle, alph
     page = dashboard_for(alpha, bob)
     assert (page.members, page.submitted, page.k, page.figures) == (5, 4, 5, None)
     assert page.withheld and not page.waiting and page.response_rate == 80
-    rows = dashboards.team_export_rows(page)
+    rows = csv_export.team_rows(page)
     assert ["about", "status", "no figures: fewer than 5 people could be counted", ""] in rows
     assert {r[0] for r in rows} == {"section", "about"}
 
@@ -259,7 +261,7 @@ def test_people_in_no_team_need_k_besides_a_manager_among_them(closed_cycle, alp
     figures = dashboard_for(alpha, bob).figures
     assert (figures.org.counted, figures.org.submitted) == (5, 10)
     assert figures.org_axes == figures.axes  # the organisation is the team alone
-    assert dashboards.organisation_overview().left_out == 5
+    assert organisation_overview().left_out == 5
 
 
 def test_a_team_below_k_is_left_out_of_the_organisation_too(closed_cycle, alpha, bob):
@@ -272,7 +274,7 @@ def test_a_team_below_k_is_left_out_of_the_organisation_too(closed_cycle, alpha,
     figures = dashboard_for(alpha, bob).figures
     assert (figures.org.counted, figures.org.submitted) == (5, 9)
     assert figures.org_axes.leadership == 60.0  # no trace of Few's 100s
-    rows = {t.team_name: t for t in dashboards.organisation_overview().teams}
+    rows = {t.team_name: t for t in organisation_overview().teams}
     assert rows["Few"].withheld and (rows["Few"].submitted, rows["Few"].left_out) == (4, 4)
 
 
@@ -306,7 +308,7 @@ def test_an_open_cycle_shows_only_the_response_rate_until_it_closes(cycle, alpha
     assert page.waiting and page.figures is None and page.left_out == 0
     assert (page.members, page.submitted, page.in_progress, page.response_rate) == (6, 5, 1, 83)
     assert not Publication.objects.exists()
-    rows = dashboards.team_export_rows(page)
+    rows = csv_export.team_rows(page)
     closes = f"{cycle.closes_at:%Y-%m-%d}"
     assert ["about", "status", f"figures are published when the cycle closes ({closes})", ""] in (
         rows
@@ -396,11 +398,11 @@ def test_unknown_or_future_cycle_gives_none(questionnaire, alpha, bob, cycle):
 
 def test_team_for_manager_only_finds_managed_teams(alpha, beta, alice, bob, charlie, dora, staff):
     """Managers find their own teams, staff every team, anyone else none."""
-    assert dashboards.team_for_manager(user=bob, team_pk=alpha.pk) == alpha
-    assert dashboards.team_for_manager(user=bob, team_pk=beta.pk) is None
-    assert dashboards.team_for_manager(user=alice, team_pk=alpha.pk) is None
-    assert dashboards.team_for_manager(user=dora, team_pk=alpha.pk) is None
-    assert dashboards.team_for_manager(user=staff, team_pk=beta.pk) == beta
+    assert team_for_manager(user=bob, team_pk=alpha.pk) == alpha
+    assert team_for_manager(user=bob, team_pk=beta.pk) is None
+    assert team_for_manager(user=alice, team_pk=alpha.pk) is None
+    assert team_for_manager(user=dora, team_pk=alpha.pk) is None
+    assert team_for_manager(user=staff, team_pk=beta.pk) == beta
 
 
 # --- speed ----------------------------------------------------------------------------------
@@ -414,11 +416,11 @@ def test_query_count_does_not_depend_on_team_size(
         submit_levels(user, closed_cycle, (3, 3, 3, 3))
     for i, user in enumerate(add_members(beta, 50, "large")):
         submit_levels(user, closed_cycle, (1 + i % 5, 3, 3, 1 + i % 3))
-    dashboards.team_list(user=bob)  # the first read publishes
+    team_list(user=bob)  # the first read publishes
     for team, manager in ((alpha, bob), (beta, dora)):
-        found = dashboards.team_for_manager(user=manager, team_pk=team.pk)
+        found = team_for_manager(user=manager, team_pk=team.pk)
         with django_assert_num_queries(2):
-            page = dashboards.team_dashboard(team=found)
+            page = team_dashboard(team=found)
         assert page.figures is not None
 
 
@@ -427,10 +429,10 @@ def test_query_count_does_not_depend_on_team_size(
 
 def test_team_list_shows_figures_or_no_figures(small_team, beta, bob, staff):
     """Managers see their teams; staff see every team, Beta (nobody submitted) without figures."""
-    rows = dashboards.team_list(user=bob).teams
+    rows = team_list(user=bob).teams
     assert [(r.team_name, r.submitted, r.withheld) for r in rows] == [("Alpha", 5, False)]
     assert rows[0].axes.leadership == 60.0 and rows[0].shown == (60, 45, 15)
-    by_name = {r.team_name: r for r in dashboards.team_list(user=staff).teams}
+    by_name = {r.team_name: r for r in team_list(user=staff).teams}
     assert set(by_name) == {"Alpha", "Beta", "Outsiders"}
     assert by_name["Beta"].withheld and by_name["Beta"].submitted == 0
     assert by_name["Outsiders"].shown == (50, 50, 0)
@@ -440,7 +442,7 @@ def test_team_list_waits_while_the_cycle_is_open(cycle, alpha, bob):
     """While figures wait for the close, the list has only who has submitted."""
     for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
         submit_levels(user, cycle, levels)
-    (row,) = dashboards.team_list(user=bob).teams
+    (row,) = team_list(user=bob).teams
     assert row.waiting and row.withheld and row.submitted == 5 and row.left_out == 0
 
 
@@ -450,7 +452,7 @@ def test_organisation_overview_withholds_small_teams(small_team, closed_cycle, b
     Membership.objects.create(user=lonely, team=Team.objects.create(name="Tiny"), role="member")
     submit_levels(lonely, closed_cycle, (5, 5, 5, 5))
     submit_levels(bob, closed_cycle, (3, 3, 3, 3))  # a manager's response is not a member's
-    page = dashboards.organisation_overview()
+    page = organisation_overview()
     # Members: Alpha 6, Outsiders 6, Tiny 1. Submitted as members: 5 + 6 + 1; Bob too.
     assert (page.people, page.people_submitted, page.submitted) == (13, 12, 13)
     assert page.response_rate == round(100 * 12 / 13)
@@ -468,7 +470,7 @@ def test_organisation_overview_counts_a_person_in_two_teams_once(closed_cycle, a
     Membership.objects.create(user=both, team=beta, role=Membership.Role.MEMBER)
     add_members(beta, 1, "b")
     submit_levels(both, closed_cycle, (3, 3, 3, 3))
-    page = dashboards.organisation_overview()
+    page = organisation_overview()
     assert (page.people, page.people_submitted, page.submitted) == (2, 1, 1)
     assert page.response_rate == 50
 
@@ -477,7 +479,7 @@ def test_organisation_overview_waits_while_the_cycle_is_open(cycle, alpha):
     """No organisation figures before the close; the counts are live."""
     for user, levels in zip(add_members(alpha, 5, "m"), TEAM_LEVELS, strict=True):
         submit_levels(user, cycle, levels)
-    page = dashboards.organisation_overview()
+    page = organisation_overview()
     assert page.cycle.waiting and page.org is None and page.left_out == 0
     assert (page.people, page.people_submitted, page.submitted) == (5, 5, 5)
     assert page.teams_shown == 0 and page.teams[0].waiting
@@ -493,7 +495,5 @@ def test_rounding_matches_decimal_half_up_on_600000_values():
     values += [i / 2000 for i in range(-200_000, 200_001)]  # every half, to 3 places
     for value in values:
         exact = Decimal(repr(value))
-        assert dashboards.one_decimal(value) == float(
-            exact.quantize(Decimal("0.1"), ROUND_HALF_UP)
-        )
-        assert dashboards.whole(value) == int(exact.quantize(Decimal(1), ROUND_HALF_UP))
+        assert one_decimal(value) == float(exact.quantize(Decimal("0.1"), ROUND_HALF_UP))
+        assert whole(value) == int(exact.quantize(Decimal(1), ROUND_HALF_UP))

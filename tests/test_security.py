@@ -126,8 +126,9 @@ def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(alpha, 
 
     from django.utils import timezone
 
-    from assessments import dashboards
     from assessments.models import Cycle, Membership, TeamSnapshot
+    from assessments.queries.organisation import organisation_overview
+    from assessments.queries.team import team_dashboard
 
     from .conftest import make_user
 
@@ -144,8 +145,8 @@ def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(alpha, 
     Cycle.objects.filter(pk=cycle.pk).update(
         opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
     )
-    before = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)  # publishes
-    org_before = dashboards.organisation_overview(cycle_pk=cycle.pk).org
+    before = team_dashboard(team=alpha, cycle_pk=cycle.pk)  # publishes
+    org_before = organisation_overview(cycle_pk=cycle.pk).org
     # Leadership 0, 25, 50, 75, 100 and 0: (0 + 25 + 50 + 75 + 100 + 0) / 6 = 41.7.
     assert before.figures.axes.leadership == 41.7 and org_before.axes.leadership == 41.7
     assert (before.submitted, before.counted, org_before.counted) == (6, 6, 6)
@@ -157,8 +158,8 @@ def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(alpha, 
     assert not DimensionScore.objects.filter(response__respondent=erased).exists()
     assert not TeamSnapshot.objects.filter(response__respondent=erased).exists()
 
-    after = dashboards.team_dashboard(team=alpha, cycle_pk=cycle.pk)
-    org_after = dashboards.organisation_overview(cycle_pk=cycle.pk).org
+    after = team_dashboard(team=alpha, cycle_pk=cycle.pk)
+    org_after = organisation_overview(cycle_pk=cycle.pk).org
     assert after.figures == before.figures and after.submitted == 6
     assert org_after == org_before
 

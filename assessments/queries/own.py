@@ -1,4 +1,4 @@
-"""Reads for the employee's screens: aggregation in the database, plain dataclasses out.
+"""Reads for the employee's own screens: home, the questionnaire, their result and CSV.
 
 Each function evaluates its querysets before returning, so templates run no queries.
 """
@@ -11,9 +11,9 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q
 
-from . import scoring
-from .models import Cycle, Membership, Response, Team
-from .roles import roles
+from .. import scoring
+from ..models import Cycle, Response, Team
+from .access import visible_teams
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,7 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
         .select_related("cycle")
         .order_by("-cycle__opens_at")
     ]
-    teams = list(
-        Team.objects.all()
-        if roles(user).sees_organisation
-        else Team.objects.filter(
-            memberships__user=user, memberships__role=Membership.Role.MANAGER
-        ).distinct()
-    )
+    teams = list(visible_teams(user=user, member_count=False).order_by("name"))
     return HomePage(open_cycles=open_cycles, past_results=past, managed_teams=teams)
 
 
@@ -333,24 +327,40 @@ def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
     )
 
 
-def personal_export(*, user: AbstractBaseUser, cycle_pk: int) -> list[list] | None:
-    """Rows of the person's own answers and scores for a cycle, or None."""
+@dataclass(frozen=True)
+class PersonalExport:
+    """What the person's own CSV holds: their scores and every answer they gave."""
+
+    cycle_name: str
+    submitted_at: datetime
+    leadership: float
+    management: float
+    balance: float
+    profile_label: str
+    dimension_scores: tuple[tuple[str, float], ...]  # (dimension, score) in page order
+    answers: tuple[tuple[str, str, int], ...]  # (dimension, statement, value)
+
+
+def personal_export(*, user: AbstractBaseUser, cycle_pk: int) -> PersonalExport | None:
+    """The person's own answers and scores for a cycle, or None (the view answers 404)."""
     response = _own_submitted(user=user, cycle_pk=cycle_pk)
     if response is None:
         return None
-    rows: list[list] = [
-        ["section", "dimension", "statement", "value"],
-        ["summary", "", "cycle", response.cycle.name],
-        ["summary", "", "submitted at", response.submitted_at.isoformat()],
-        ["summary", "", "leadership score (0-100)", round(response.leadership_score, 1)],
-        ["summary", "", "management score (0-100)", round(response.management_score, 1)],
-        ["summary", "", "balance", round(response.balance, 1)],
-        ["summary", "", "profile", response.get_profile_display()],
-    ]
-    for s in response.dimension_scores.select_related("dimension").order_by("dimension__order"):
-        rows.append(["dimension score (0-100)", s.dimension.name, "", round(s.score, 1)])
-    for a in response.answers.select_related("question__dimension").order_by(
-        "question__dimension__order", "question__order"
-    ):
-        rows.append(["answer", a.question.dimension.name, a.question.text, a.value])
-    return rows
+    return PersonalExport(
+        cycle_name=response.cycle.name,
+        submitted_at=response.submitted_at,
+        leadership=response.leadership_score,
+        management=response.management_score,
+        balance=response.balance,
+        profile_label=response.get_profile_display(),
+        dimension_scores=tuple(
+            response.dimension_scores.order_by("dimension__order", "dimension_id").values_list(
+                "dimension__name", "score"
+            )
+        ),
+        answers=tuple(
+            response.answers.order_by(
+                "question__dimension__order", "question__order", "question_id"
+            ).values_list("question__dimension__name", "question__text", "value")
+        ),
+    )
