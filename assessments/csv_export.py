@@ -79,14 +79,15 @@ def response_rows(responses: Iterable[Response]) -> Iterator[list]:
 
 def personal_rows(export: PersonalExport) -> list[list]:
     """The person's own answers and scores for a cycle (their data, one decimal)."""
+    result = export.result
     rows: list[list] = [
         ["section", "dimension", "statement", "value"],
-        ["summary", "", "cycle", export.cycle_name],
-        ["summary", "", "submitted at", export.submitted_at.isoformat()],
-        ["summary", "", "leadership score (0-100)", round(export.leadership, 1)],
-        ["summary", "", "management score (0-100)", round(export.management, 1)],
-        ["summary", "", "balance", round(export.balance, 1)],
-        ["summary", "", "profile", export.profile_label],
+        ["summary", "", "cycle", result.cycle_name],
+        ["summary", "", "submitted at", result.submitted_at.isoformat()],
+        ["summary", "", "leadership score (0-100)", round(result.leadership, 1)],
+        ["summary", "", "management score (0-100)", round(result.management, 1)],
+        ["summary", "", "balance", round(result.balance, 1)],
+        ["summary", "", "profile", result.profile_label],
     ]
     for name, score in export.dimension_scores:
         rows.append(["dimension score (0-100)", name, "", round(score, 1)])

@@ -28,6 +28,15 @@ def _get_team_for_manager(request: HttpRequest, pk: int) -> Team:
     return team
 
 
+def _dashboard(request: HttpRequest, team_pk: int) -> team_pages.TeamDashboard:
+    """The dashboard of a team the person may see, for the cycle asked for; else 404."""
+    team = _get_team_for_manager(request, team_pk)
+    page = team_pages.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
+    if page is None:
+        raise Http404("No such cycle.")
+    return page
+
+
 def _cycle_pk(request: HttpRequest) -> int | None:
     raw = request.GET.get("cycle", "")
     if not raw:
@@ -71,10 +80,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     """A team's aggregated figures for one cycle (``?cycle=<pk>``, the latest by default)."""
-    team = _get_team_for_manager(request, team_pk)
-    page = team_pages.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
-    if page is None:
-        raise Http404("No such cycle.")
+    page = _dashboard(request, team_pk)
     context = {"page": page, "nav_section": "teams"}
     figures = page.figures
     if figures is not None:
@@ -117,12 +123,9 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
 @login_required
 def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
     """The aggregates of the dashboard as CSV; below the minimum group size only n of k."""
-    team = _get_team_for_manager(request, team_pk)
-    page = team_pages.team_dashboard(team=team, cycle_pk=_cycle_pk(request))
-    if page is None:
-        raise Http404("No such cycle.")
+    page = _dashboard(request, team_pk)
     suffix = f"-cycle-{page.cycle.pk}" if page.cycle else ""
-    return csv_response(f"lvm-team-{team.pk}{suffix}.csv", csv_export.team_rows(page))
+    return csv_response(f"lvm-team-{page.team_pk}{suffix}.csv", csv_export.team_rows(page))
 
 
 @never_cache

@@ -124,32 +124,30 @@ def _replay_pending(request: HttpRequest, cycle) -> None:
         pass
 
 
-def _started_cycle(request: HttpRequest, cycle_pk: int):
-    """The cycle and its questions; 404 if unknown, None when it has no statements yet."""
-    found = services.started_cycle_with_questions(cycle_pk)
-    if found is None:
-        raise Http404("No such cycle.")
-    cycle, questions = found
-    if not questions:
-        messages.error(request, f"“{cycle.name}” has no statements yet. Please tell HR.")
-        return None
-    return cycle, questions
+def with_started_cycle(view):
+    """Give the view the cycle and its questions: 404 if unknown or not yet open, and
+    back home with a message when it has no statements yet."""
 
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+        found = services.started_cycle_with_questions(cycle_pk)
+        if found is None:
+            raise Http404("No such cycle.")
+        cycle, questions = found
+        if not questions:
+            messages.error(request, f"“{cycle.name}” has no statements yet. Please tell HR.")
+            return redirect("assessments:home")
+        return view(request, cycle, questions)
 
-def _questionnaire(request: HttpRequest, page) -> HttpResponse:
-    context = {"page": page, "nav_section": "home", "owner": _owner_token(request.user)}
-    return render(request, "assessments/response_form.html", context)
+    return wrapper
 
 
 @never_cache
 @login_required
 @require_safe
-def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+@with_started_cycle
+def response_edit(request: HttpRequest, cycle, questions) -> HttpResponse:
     """One page of a cycle's questionnaire, with the person's saved answers."""
-    found = _started_cycle(request, cycle_pk)
-    if found is None:
-        return redirect("assessments:home")
-    cycle, questions = found
     _replay_pending(request, cycle)
     page = own.questionnaire_page(
         user=request.user,
@@ -164,18 +162,16 @@ def response_edit(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     if not cycle.is_open():
         messages.error(request, f"“{cycle.name}” is closed; answers can no longer be given.")
         return redirect("assessments:home")
-    return _questionnaire(request, page)
+    context = {"page": page, "nav_section": "home", "owner": _owner_token(request.user)}
+    return render(request, "assessments/response_form.html", context)
 
 
 @never_cache
 @require_POST
 @keeps_answers_after_timeout
-def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+@with_started_cycle
+def response_save(request: HttpRequest, cycle, questions) -> HttpResponse:
     """Keep the answers of one page, then go where the person asked: on, back, or submit."""
-    found = _started_cycle(request, cycle_pk)
-    if found is None:
-        return redirect("assessments:home")
-    cycle, questions = found
     q = cycle.questionnaire
     form = AnswersForm(request.POST, scale=(q.scale_min, q.scale_max))
     if not form.is_valid():
@@ -189,16 +185,8 @@ def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
             if outcome.submitted:
                 messages.success(request, "Thank you: your answers are submitted.")
                 return redirect("assessments:result-detail", cycle.pk)
-            return _questionnaire(
-                request,
-                own.questionnaire_page(
-                    user=request.user,
-                    cycle=cycle,
-                    page=page,
-                    questions=questions,
-                    check_missing=True,
-                ),
-            )
+            # Kept as a draft: back to the same page, with the unanswered marked.
+            return _to_page(cycle, page, check=True)
         services.save_draft(
             user=request.user, cycle=cycle, answers=form.answers, questions=questions
         )
@@ -212,8 +200,12 @@ def response_save(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         return redirect("assessments:home")
     if action == "save":
         messages.success(request, "Your answers are saved. You can come back at any time.")
-    edit_url = reverse("assessments:response-edit", args=[cycle.pk])
-    return redirect(f"{edit_url}?page={next_page(action, page)}")
+    return _to_page(cycle, next_page(action, page))
+
+
+def _to_page(cycle, page: int, *, check: bool = False) -> HttpResponse:
+    url = reverse("assessments:response-edit", args=[cycle.pk])
+    return redirect(f"{url}?page={page}" + ("&check=1" if check else ""))
 
 
 @never_cache

@@ -57,6 +57,18 @@ def whole(value: float) -> int:
     return int(_half_up(value, 1))
 
 
+def shown(value: float | None) -> int | None:
+    """``whole`` for a figure that may be missing (None stays None)."""
+    return None if value is None else whole(value)
+
+
+def percent(part: int, total: int) -> int | None:
+    """A response rate: whole percent, at most 100; None when there is nobody to ask."""
+    if not total:
+        return None
+    return min(100, round(100 * part / total))
+
+
 # --- small value types ----------------------------------------------------------------------
 
 
@@ -157,7 +169,7 @@ class DimensionFigure:
 
     @property
     def org_mean_shown(self) -> int | None:
-        return None if self.org_mean is None else whole(self.org_mean)
+        return shown(self.org_mean)
 
 
 @dataclass(frozen=True)
@@ -221,9 +233,7 @@ class TeamRow:
 
     @property
     def response_rate(self) -> int | None:
-        if not self.members:
-            return None
-        return min(100, round(100 * self.submitted / self.members))
+        return percent(self.submitted, self.members)
 
     @property
     def left_out(self) -> int:

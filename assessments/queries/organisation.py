@@ -16,6 +16,7 @@ from .figures import (
     counts_in_one_query,
     cycle_refs,
     figures_of,
+    percent,
     pick_cycle,
     team_rows,
 )
@@ -34,9 +35,7 @@ class OrganisationOverview:
 
     @property
     def response_rate(self) -> int | None:
-        if not self.people:
-            return None
-        return min(100, round(100 * self.people_submitted / self.people))
+        return percent(self.people_submitted, self.people)
 
     @property
     def teams_shown(self) -> int:

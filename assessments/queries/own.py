@@ -39,6 +39,18 @@ class PastResult:
     profile_label: str
 
 
+def _past_result(response: Response) -> PastResult:
+    return PastResult(
+        cycle_id=response.cycle_id,
+        cycle_name=response.cycle.name,
+        submitted_at=response.submitted_at,
+        leadership=response.leadership_score,
+        management=response.management_score,
+        balance=response.balance,
+        profile_label=response.get_profile_display(),
+    )
+
+
 @dataclass(frozen=True)
 class HomePage:
     open_cycles: list[CycleStatus]
@@ -76,15 +88,7 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
             )
         )
     past = [
-        PastResult(
-            cycle_id=r.cycle_id,
-            cycle_name=r.cycle.name,
-            submitted_at=r.submitted_at,
-            leadership=r.leadership_score,
-            management=r.management_score,
-            balance=r.balance,
-            profile_label=r.get_profile_display(),
-        )
+        _past_result(r)
         for r in Response.objects.submitted()
         .filter(respondent=user)
         .select_related("cycle")
@@ -331,12 +335,7 @@ def result_page(*, user: AbstractBaseUser, cycle_pk: int) -> ResultPage | None:
 class PersonalExport:
     """What the person's own CSV holds: their scores and every answer they gave."""
 
-    cycle_name: str
-    submitted_at: datetime
-    leadership: float
-    management: float
-    balance: float
-    profile_label: str
+    result: PastResult
     dimension_scores: tuple[tuple[str, float], ...]  # (dimension, score) in page order
     answers: tuple[tuple[str, str, int], ...]  # (dimension, statement, value)
 
@@ -347,12 +346,7 @@ def personal_export(*, user: AbstractBaseUser, cycle_pk: int) -> PersonalExport 
     if response is None:
         return None
     return PersonalExport(
-        cycle_name=response.cycle.name,
-        submitted_at=response.submitted_at,
-        leadership=response.leadership_score,
-        management=response.management_score,
-        balance=response.balance,
-        profile_label=response.get_profile_display(),
+        result=_past_result(response),
         dimension_scores=tuple(
             response.dimension_scores.order_by("dimension__order", "dimension_id").values_list(
                 "dimension__name", "score"

@@ -25,9 +25,10 @@ from .figures import (
     counts_in_one_query,
     cycle_refs,
     figures_of,
+    percent,
     pick_cycle,
+    shown,
     team_rows,
-    whole,
     with_reference,
 )
 
@@ -53,11 +54,11 @@ class CyclePoint:
 
     @property
     def leadership_shown(self) -> int | None:
-        return None if self.leadership is None else whole(self.leadership)
+        return shown(self.leadership)
 
     @property
     def management_shown(self) -> int | None:
-        return None if self.management is None else whole(self.management)
+        return shown(self.management)
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,7 @@ class TeamDashboard:
 
     @property
     def response_rate(self) -> int | None:
-        if not self.members:
-            return None
-        return min(100, round(100 * self.submitted / self.members))
+        return percent(self.submitted, self.members)
 
     @property
     def has_trend(self) -> bool:
