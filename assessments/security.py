@@ -41,7 +41,7 @@ def client_ip(request: HttpRequest) -> str | None:
     used: a header's content never breaks a request.
     """
     proxies = settings.LVM_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = request.headers.get("x-forwarded-for", "")
     if proxies and forwarded:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if len(hops) >= proxies:
