@@ -215,6 +215,7 @@ class AnswerInline(admin.TabularInline):
     fields = ["question", "value"]
     readonly_fields = fields
     can_delete = False
+    ordering = ["question__order", "question_id"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -229,6 +230,7 @@ class DimensionScoreInline(admin.TabularInline):
     fields = ["dimension", "score"]
     readonly_fields = fields
     can_delete = False
+    ordering = ["dimension__order", "dimension_id"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -104,7 +104,7 @@ class Dimension(models.Model):
     )
     code = models.SlugField(max_length=50, help_text="Short stable key, e.g. 'vision'.")
     name = models.CharField(max_length=100)
-    axis = models.CharField(max_length=20, choices=Axis.choices)
+    axis = models.CharField(max_length=20, choices=Axis)
     description = models.TextField(blank=True)
     development_tip = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -415,7 +415,7 @@ class Answer(models.Model):
     value = models.PositiveSmallIntegerField()
 
     class Meta:
-        ordering = ["response", "question__order"]
+        ordering = ["response_id", "question_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "question"], name="%(app_label)s_%(class)s_one_per_question"
@@ -438,7 +438,7 @@ class DimensionScore(models.Model):
     score = models.FloatField()
 
     class Meta:
-        ordering = ["response", "dimension__order"]
+        ordering = ["response_id", "dimension_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["response", "dimension"], name="%(app_label)s_%(class)s_one_per_dimension"
