@@ -209,34 +209,32 @@ class PublicationAdmin(admin.ModelAdmin):
         return False
 
 
-class AnswerInline(admin.TabularInline):
-    model = Answer
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under a response, never edited: they are what the person gave."""
+
     extra = 0
-    fields = ["question", "value"]
-    readonly_fields = fields
     can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(self.fields[0])
+
+
+class AnswerInline(ReadOnlyInline):
+    model = Answer
+    fields = ["question", "value"]
     ordering = ["question__order", "question_id"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("question")
-
-
-class DimensionScoreInline(admin.TabularInline):
+class DimensionScoreInline(ReadOnlyInline):
     model = DimensionScore
-    extra = 0
     fields = ["dimension", "score"]
-    readonly_fields = fields
-    can_delete = False
     ordering = ["dimension__order", "dimension_id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("dimension")
 
 
 @admin.register(Response)

@@ -22,6 +22,26 @@ class Axis(models.TextChoices):
     MANAGEMENT = scoring.MANAGEMENT, "Management"
 
 
+def unique(*fields: str, name: str, **options) -> models.UniqueConstraint:
+    """A unique constraint named after its table, so that names never clash."""
+    return models.UniqueConstraint(
+        fields=list(fields), name=f"%(app_label)s_%(class)s_{name}", **options
+    )
+
+
+def check(*, condition: Q, name: str, **options) -> models.CheckConstraint:
+    """A check constraint named after its table, so that names never clash."""
+    return models.CheckConstraint(
+        condition=condition, name=f"%(app_label)s_%(class)s_{name}", **options
+    )
+
+
+def on_scale(field: str, *, name: str) -> models.CheckConstraint:
+    """``field`` holds a value of some questionnaire's answer scale."""
+    low, high = Q(**{f"{field}__gte": SCALE_MIN}), Q(**{f"{field}__lte": MAX_SCALE_POINTS})
+    return check(condition=low & high, name=name)
+
+
 class Questionnaire(models.Model):
     name = models.CharField(max_length=200)
     version = models.PositiveSmallIntegerField(default=1)
@@ -35,13 +55,11 @@ class Questionnaire(models.Model):
     class Meta:
         ordering = ["name", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["name", "version"], name="%(app_label)s_%(class)s_unique_version"
-            ),
-            models.CheckConstraint(
+            unique("name", "version", name="unique_version"),
+            check(
                 condition=Q(scale_points__gte=MIN_SCALE_POINTS)
                 & Q(scale_points__lte=MAX_SCALE_POINTS),
-                name="%(app_label)s_%(class)s_scale_points_range",
+                name="scale_points_range",
                 violation_error_message=(
                     f"A scale has {MIN_SCALE_POINTS} to {MAX_SCALE_POINTS} points."
                 ),
@@ -79,13 +97,8 @@ class ScaleLabel(models.Model):
     class Meta:
         ordering = ["questionnaire", "value"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["questionnaire", "value"], name="%(app_label)s_%(class)s_unique_value"
-            ),
-            models.CheckConstraint(
-                condition=Q(value__gte=SCALE_MIN) & Q(value__lte=MAX_SCALE_POINTS),
-                name="%(app_label)s_%(class)s_value_range",
-            ),
+            unique("questionnaire", "value", name="unique_value"),
+            on_scale("value", name="value_range"),
         ]
 
     def __str__(self) -> str:
@@ -112,12 +125,8 @@ class Dimension(models.Model):
     class Meta:
         ordering = ["questionnaire", "order", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["questionnaire", "code"], name="%(app_label)s_%(class)s_unique_code"
-            ),
-            models.CheckConstraint(
-                condition=Q(axis__in=Axis.values), name="%(app_label)s_%(class)s_axis_valid"
-            ),
+            unique("questionnaire", "code", name="unique_code"),
+            check(condition=Q(axis__in=Axis.values), name="axis_valid"),
         ]
 
     def __str__(self) -> str:
@@ -212,12 +221,10 @@ class Membership(models.Model):
     class Meta:
         ordering = ["team", "role", "user"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "team"], name="%(app_label)s_%(class)s_unique_user_team"
-            ),
-            models.CheckConstraint(
+            unique("user", "team", name="unique_user_team"),
+            check(
                 condition=Q(role__in=["member", "manager"]),
-                name="%(app_label)s_%(class)s_role_valid",
+                name="role_valid",
             ),
         ]
         indexes = [
@@ -268,14 +275,14 @@ class Cycle(models.Model):
     class Meta:
         ordering = ["-opens_at", "name"]
         constraints = [
-            models.CheckConstraint(
+            check(
                 condition=Q(min_group_size__gte=3),
-                name="%(app_label)s_%(class)s_min_group_size",
+                name="min_group_size",
                 violation_error_message="The minimum group size can't be below 3.",
             ),
-            models.CheckConstraint(
+            check(
                 condition=Q(closes_at__gt=models.F("opens_at")),
-                name="%(app_label)s_%(class)s_closes_after_opens",
+                name="closes_after_opens",
             ),
         ]
 
@@ -355,15 +362,13 @@ class Response(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["cycle", "respondent"], name="%(app_label)s_%(class)s_one_per_cycle"
-            ),
-            models.CheckConstraint(
+            unique("cycle", "respondent", name="one_per_cycle"),
+            check(
                 condition=Q(status__in=["draft", "submitted"]),
-                name="%(app_label)s_%(class)s_status_valid",
+                name="status_valid",
             ),
             # A submitted response carries its scores; a draft carries none.
-            models.CheckConstraint(
+            check(
                 condition=(
                     Q(
                         status="submitted",
@@ -380,17 +385,17 @@ class Response(models.Model):
                         balance__isnull=True,
                     )
                 ),
-                name="%(app_label)s_%(class)s_scores_iff_submitted",
+                name="scores_iff_submitted",
             ),
-            models.CheckConstraint(
+            check(
                 condition=Q(leadership_score__isnull=True)
                 | Q(leadership_score__gte=0, leadership_score__lte=100),
-                name="%(app_label)s_%(class)s_leadership_range",
+                name="leadership_range",
             ),
-            models.CheckConstraint(
+            check(
                 condition=Q(management_score__isnull=True)
                 | Q(management_score__gte=0, management_score__lte=100),
-                name="%(app_label)s_%(class)s_management_range",
+                name="management_range",
             ),
         ]
         indexes = [
@@ -417,13 +422,8 @@ class Answer(models.Model):
     class Meta:
         ordering = ["response_id", "question_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["response", "question"], name="%(app_label)s_%(class)s_one_per_question"
-            ),
-            models.CheckConstraint(
-                condition=Q(value__gte=SCALE_MIN) & Q(value__lte=MAX_SCALE_POINTS),
-                name="%(app_label)s_%(class)s_value_in_scale",
-            ),
+            unique("response", "question", name="one_per_question"),
+            on_scale("value", name="value_in_scale"),
         ]
 
     def __str__(self) -> str:
@@ -440,12 +440,10 @@ class DimensionScore(models.Model):
     class Meta:
         ordering = ["response_id", "dimension_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["response", "dimension"], name="%(app_label)s_%(class)s_one_per_dimension"
-            ),
-            models.CheckConstraint(
+            unique("response", "dimension", name="one_per_dimension"),
+            check(
                 condition=Q(score__gte=0) & Q(score__lte=100),
-                name="%(app_label)s_%(class)s_score_range",
+                name="score_range",
             ),
         ]
 
@@ -469,9 +467,7 @@ class TeamSnapshot(models.Model):
         # Ids, not relations: ordering by a relation would join its table on every read.
         ordering = ["cycle_id", "team_id", "response_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["response", "team"], name="%(app_label)s_%(class)s_once_per_team"
-            ),
+            unique("response", "team", name="once_per_team"),
         ]
         indexes = [models.Index(fields=["team", "cycle"], name="assessments_snapshot_team")]
 
@@ -505,22 +501,10 @@ class Publication(models.Model):
         ordering = ["cycle_id", "step"]
         get_latest_by = "step"
         constraints = [
-            models.UniqueConstraint(
-                fields=["cycle", "step"], name="%(app_label)s_%(class)s_one_per_step"
-            ),
-            models.UniqueConstraint(
-                fields=["cycle"],
-                condition=Q(is_final=True),
-                name="%(app_label)s_%(class)s_one_final",
-            ),
-            models.UniqueConstraint(
-                fields=["cycle"],
-                condition=Q(is_latest=True),
-                name="%(app_label)s_%(class)s_one_latest",
-            ),
-            models.CheckConstraint(
-                condition=Q(step__gte=1), name="%(app_label)s_%(class)s_step_positive"
-            ),
+            unique("cycle", "step", name="one_per_step"),
+            unique("cycle", condition=Q(is_final=True), name="one_final"),
+            unique("cycle", condition=Q(is_latest=True), name="one_latest"),
+            check(condition=Q(step__gte=1), name="step_positive"),
         ]
 
     def __str__(self) -> str:
@@ -564,16 +548,8 @@ class PublishedGroup(models.Model):
     class Meta:
         ordering = ["publication_id", "team_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["publication", "team"],
-                condition=Q(team__isnull=False),
-                name="%(app_label)s_%(class)s_one_per_team",
-            ),
-            models.UniqueConstraint(
-                fields=["publication"],
-                condition=Q(team__isnull=True),
-                name="%(app_label)s_%(class)s_one_organisation",
-            ),
+            unique("publication", "team", condition=Q(team__isnull=False), name="one_per_team"),
+            unique("publication", condition=Q(team__isnull=True), name="one_organisation"),
         ]
 
     def __str__(self) -> str:

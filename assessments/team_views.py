@@ -47,6 +47,26 @@ def _cycle_pk(request: HttpRequest) -> int | None:
         raise Http404("No such cycle.") from None
 
 
+def _figure_context(
+    dimensions, quadrant, *, bins: int, with_org: bool, prefix: str, titles, **row_options
+) -> dict:
+    """The dimension table and chart and the quadrant table and chart of a group."""
+    dimension_title, quadrant_title = titles
+    return {
+        "dimension_rows": tables.dimension_rows(dimensions, with_org=with_org, **row_options),
+        "quadrant_rows": tables.quadrant_rows(quadrant),
+        "dimension_chart": charts.dimension_bars(
+            _bars(dimensions, with_reference=with_org),
+            title=dimension_title,
+            id_prefix=f"{prefix}-dims",
+            spread_label=SPREAD_LABEL,
+        ),
+        "quadrant_chart": charts.quadrant_histogram(
+            _grid(quadrant, bins), id_prefix=f"{prefix}-quad", title=quadrant_title, bins=bins
+        ),
+    }
+
+
 def _bars(dimensions, *, with_reference: bool) -> list[charts.DimensionBar]:
     return [
         charts.DimensionBar(
@@ -84,24 +104,18 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     context = {"page": page, "nav_section": "teams"}
     figures = page.figures
     if figures is not None:
-        context["dimension_rows"] = tables.dimension_rows(
-            figures.dimensions, with_org=figures.org_axes is not None
-        )
-        context["quadrant_rows"] = tables.quadrant_rows(figures.quadrant)
-        context["profile_rows"] = tables.profile_rows(figures.profiles)
-        context["dimension_chart"] = charts.dimension_bars(
-            _bars(figures.dimensions, with_reference=figures.org_axes is not None),
-            title=f"{page.team_name}: average per dimension (0–100)",
-            id_prefix="team-dims",
-            reference_label="Organisation average",
-            spread_label=SPREAD_LABEL,
-        )
-        context["quadrant_chart"] = charts.quadrant_histogram(
-            _grid(figures.quadrant, figures.bins),
-            id_prefix="team-quad",
-            title=f"How {page.team_name} spreads between leadership and management",
+        context |= _figure_context(
+            figures.dimensions,
+            figures.quadrant,
             bins=figures.bins,
+            with_org=figures.org_axes is not None,
+            prefix="team",
+            titles=(
+                f"{page.team_name}: average per dimension (0–100)",
+                f"How {page.team_name} spreads between leadership and management",
+            ),
         )
+        context["profile_rows"] = tables.profile_rows(figures.profiles)
     if page.has_trend:
         context["trend_rows"] = tables.trend_rows(page.trend)
         context["trend_chart"] = charts.trend_lines(
@@ -139,20 +153,16 @@ def organisation_overview(request: HttpRequest) -> HttpResponse:
         raise Http404("No such cycle.")
     context = {"page": page, "nav_section": "teams", "team_rows": tables.overview_rows(page)}
     if page.org is not None:
-        context["dimension_rows"] = tables.dimension_rows(
-            page.org.dimensions, with_org=False, axis_class=""
-        )
-        context["quadrant_rows"] = tables.quadrant_rows(page.quadrant)
-        context["dimension_chart"] = charts.dimension_bars(
-            _bars(page.org.dimensions, with_reference=False),
-            title="Organisation: average per dimension (0–100)",
-            id_prefix="org-dims",
-            spread_label=SPREAD_LABEL,
-        )
-        context["quadrant_chart"] = charts.quadrant_histogram(
-            _grid(page.quadrant, page.bins),
-            id_prefix="org-quad",
-            title="How the organisation spreads between leadership and management",
+        context |= _figure_context(
+            page.org.dimensions,
+            page.quadrant,
             bins=page.bins,
+            with_org=False,
+            prefix="org",
+            titles=(
+                "Organisation: average per dimension (0–100)",
+                "How the organisation spreads between leadership and management",
+            ),
+            axis_class="",
         )
     return render(request, "assessments/organisation_overview.html", context)

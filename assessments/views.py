@@ -208,13 +208,19 @@ def _to_page(cycle, page: int, *, check: bool = False) -> HttpResponse:
     return redirect(f"{url}?page={page}" + ("&check=1" if check else ""))
 
 
+def _own_result(read, request: HttpRequest, cycle_pk: int):
+    """What ``read`` finds of the person's own submitted result; 404 for anything else."""
+    found = read(user=request.user, cycle_pk=cycle_pk)
+    if found is None:
+        raise Http404("No submitted result for this cycle.")
+    return found
+
+
 @never_cache
 @login_required
 def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own result for one cycle; anyone else's answers 404."""
-    data = own.result_page(user=request.user, cycle_pk=cycle_pk)
-    if data is None:
-        raise Http404("No submitted result for this cycle.")
+    data = _own_result(own.result_page, request, cycle_pk)
     bars = [
         charts.DimensionBar(label=d.name, axis=d.axis, score=d.score, previous=d.previous)
         for d in data.dimensions
@@ -242,7 +248,5 @@ def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 @login_required
 def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own answers and scores for one cycle, as CSV."""
-    export = own.personal_export(user=request.user, cycle_pk=cycle_pk)
-    if export is None:
-        raise Http404("No submitted result for this cycle.")
+    export = _own_result(own.personal_export, request, cycle_pk)
     return csv_response(f"lvm-my-result-{cycle_pk}.csv", csv_export.personal_rows(export))
