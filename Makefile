@@ -48,12 +48,14 @@ lock: | $(BIN)/python
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
 		--no-emit-find-links -o requirements.lock pyproject.toml
 
+# Dashboard benchmark on the database of DATABASE_URL (its name must contain "bench").
 bench: $(STAMP)
-	$(BIN)/python manage.py bench_dashboards
+	$(BIN)/python -m perf.bench
 
-# Loopback-only load and fault test on PostgreSQL (stops PostgreSQL for a few seconds).
+# Loopback-only load and fault test on PostgreSQL, driven by Locust (stops PostgreSQL for a
+# few seconds); see perf/README.md.
 loadtest: $(STAMP)
-	$(BIN)/python manage.py loadtest --markdown
+	$(BIN)/python -m perf.loadtest --markdown
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
