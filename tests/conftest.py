@@ -1,18 +1,31 @@
-"""Shared test data: a small questionnaire and a fixed cast.
+"""Shared test data: a small questionnaire, a fixed cast and the helpers every file uses.
 
 - alice: member of Alpha (the employee)
 - bob: manager of Alpha
 - charlie: outsider, member of Beta only
 - dora: manager of Beta
-- staff: HR administrator
+- staff: HR administrator (a superuser)
+- helga: staff in the HR group
+
+Every test starts with empty caches and fast password hashing. Data that a module's
+tests only read can be built once for the module inside ``module_transaction``.
 """
 
+import csv
+import io
 import math
 import os
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
@@ -25,6 +38,7 @@ from assessments.models import (
     ScaleLabel,
     Team,
 )
+from assessments.roles import HR_GROUP
 
 # Tests of concurrent transactions need PostgreSQL; on SQLite they are not collected.
 collect_ignore = (
@@ -34,9 +48,47 @@ collect_ignore = (
 DEFAULT_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_passwords():
+    """Session-wide, so that data built once per module is hashed fast too."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+def _clear_caches():
+    for cache in caches.all():
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _empty_caches():
+    """Nothing one test stores in a cache is seen by the next, whatever the order."""
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """A transaction around one module's tests, rolled back when the module is done.
+
+    Rows a module-scoped fixture writes inside ``with module_transaction.unblock():`` are
+    seen by every test of the module (each test still runs in its own transaction, rolled
+    back after it) and by no other module. Only for tests that do not use
+    ``transactional_db``: flushing the database would take the shared rows with it.
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# --- questionnaires and cycles ----------------------------------------------------------
 
 
 def make_questionnaire(*, per_dimension: int = 2, dimensions: int = 2, name: str = "Test"):
@@ -84,10 +136,13 @@ def make_cycle(questionnaire, *, name="Current", open_=True, k=5, days_ago=5):
     )
 
 
-def make_user(username, **extra):
-    return get_user_model().objects.create_user(
-        username=username, password="pw-" + username, email=f"{username}@example.com", **extra
+def close_cycle(cycle):
+    """Move a cycle's dates into the past, as if it had closed a minute ago."""
+    now = timezone.now()
+    Cycle.objects.filter(pk=cycle.pk).update(
+        opens_at=now - timedelta(days=30), closes_at=now - timedelta(minutes=1)
     )
+    cycle.refresh_from_db()
 
 
 @pytest.fixture
@@ -98,6 +153,47 @@ def questionnaire(db):
 @pytest.fixture
 def cycle(questionnaire):
     return make_cycle(questionnaire)
+
+
+@pytest.fixture
+def closed_cycle(questionnaire):
+    """A cycle that closed five days ago: the first read of a team page publishes it."""
+    return make_cycle(questionnaire, open_=False)
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisation of ``seed_demo``, built for one test."""
+    call_command("seed_demo", stdout=StringIO())
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+def make_user(username, **extra):
+    return get_user_model().objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com", **extra
+    )
+
+
+def make_member(username, *teams, role=Membership.Role.MEMBER, **extra):
+    """A person with ``role`` in each of ``teams``."""
+    user = make_user(username, **extra)
+    Membership.objects.bulk_create(Membership(user=user, team=t, role=role) for t in teams)
+    return user
+
+
+def make_hr(username="helga"):
+    """Staff in the HR group (shipped by migrate): the organisation's figures, no more."""
+    user = make_user(username, is_staff=True)
+    user.groups.add(Group.objects.get(name=HR_GROUP))
+    return user
+
+
+def add_members(team, count, prefix, role=Membership.Role.MEMBER):
+    users = [make_user(f"{prefix}{i}") for i in range(count)]
+    Membership.objects.bulk_create(Membership(user=u, team=team, role=role) for u in users)
+    return users
 
 
 @pytest.fixture
@@ -112,30 +208,22 @@ def beta(db):
 
 @pytest.fixture
 def alice(alpha):
-    user = make_user("alice", first_name="Alice")
-    Membership.objects.create(user=user, team=alpha, role=Membership.Role.MEMBER)
-    return user
+    return make_member("alice", alpha, first_name="Alice")
 
 
 @pytest.fixture
 def bob(alpha):
-    user = make_user("bob", first_name="Bob")
-    Membership.objects.create(user=user, team=alpha, role=Membership.Role.MANAGER)
-    return user
+    return make_member("bob", alpha, role=Membership.Role.MANAGER, first_name="Bob")
 
 
 @pytest.fixture
 def charlie(beta):
-    user = make_user("charlie", first_name="Charlie")
-    Membership.objects.create(user=user, team=beta, role=Membership.Role.MEMBER)
-    return user
+    return make_member("charlie", beta, first_name="Charlie")
 
 
 @pytest.fixture
 def dora(beta):
-    user = make_user("dora", first_name="Dora")
-    Membership.objects.create(user=user, team=beta, role=Membership.Role.MANAGER)
-    return user
+    return make_member("dora", beta, role=Membership.Role.MANAGER, first_name="Dora")
 
 
 @pytest.fixture
@@ -143,28 +231,29 @@ def staff(db):
     return make_user("hr", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def helga(db):
+    return make_hr()
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
 def all_answers(cycle, value=4):
     """A full set of answers for the cycle's questionnaire: {question_id: value}."""
     return {q.pk: value for q in cycle.questionnaire.questions.filter(is_active=True)}
 
 
-def groups_by_membership(sets: dict) -> list[set]:
-    """People grouped by exactly which of the named sets contain them (a brute force,
-    written apart from assessments.privacy so that the tests check it independently)."""
-    where: dict = {}
-    for name, people in sets.items():
-        for person in people:
-            where.setdefault(person, set()).add(name)
-    groups: dict = {}
-    for person, names in where.items():
-        groups.setdefault(frozenset(names), set()).add(person)
-    return list(groups.values())
+def answers_for(cycle, lead, mgmt):
+    """Answers that key every leadership dimension to ``lead`` and management to ``mgmt``.
 
-
-def assert_no_group_below_k(sets: dict, *, viewers: set, k: int) -> None:
-    """Every membership group holds k people, and k besides one viewer in it."""
-    for people in groups_by_membership(sets):
-        assert len(people) - (1 if people & viewers else 0) >= k, sorted(people)
+    A dimension at level L (1-5) scores (L - 1) * 25.
+    """
+    level = {"leadership": lead, "management": mgmt}
+    return {
+        q.pk: 6 - level[q.dimension.axis] if q.reverse_keyed else level[q.dimension.axis]
+        for q in services.cycle_questions(cycle)
+    }
 
 
 # The levels of five members of a team, one tuple per person, one level per dimension
@@ -209,7 +298,41 @@ def start_draft(user, cycle):
     )
 
 
-def add_members(team, count, prefix, role=Membership.Role.MEMBER):
-    users = [make_user(f"{prefix}{i}") for i in range(count)]
-    Membership.objects.bulk_create(Membership(user=u, team=team, role=role) for u in users)
-    return users
+# --- pages and CSV files ----------------------------------------------------------------
+
+
+def dashboard_url(team, cycle=None):
+    url = reverse("assessments:team-dashboard", args=[team.pk])
+    return f"{url}?cycle={cycle.pk}" if cycle else url
+
+
+def export_url(team, cycle=None):
+    url = reverse("assessments:team-export", args=[team.pk])
+    return f"{url}?cycle={cycle.pk}" if cycle else url
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    """The rows of a CSV download."""
+    return list(csv.reader(io.StringIO(content.decode())))
+
+
+# --- privacy ----------------------------------------------------------------------------
+
+
+def groups_by_membership(sets: dict) -> list[set]:
+    """People grouped by exactly which of the named sets contain them (a brute force,
+    written apart from assessments.privacy so that the tests check it independently)."""
+    where: dict = {}
+    for name, people in sets.items():
+        for person in people:
+            where.setdefault(person, set()).add(name)
+    groups: dict = {}
+    for person, names in where.items():
+        groups.setdefault(frozenset(names), set()).add(person)
+    return list(groups.values())
+
+
+def assert_no_group_below_k(sets: dict, *, viewers: set, k: int) -> None:
+    """Every membership group holds k people, and k besides one viewer in it."""
+    for people in groups_by_membership(sets):
+        assert len(people) - (1 if people & viewers else 0) >= k, sorted(people)

@@ -11,8 +11,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from assessments import services
+from assessments.models import Membership, Response, Team
 
-from .conftest import all_answers, make_user
+from .conftest import all_answers, make_cycle, make_hr, make_member, make_questionnaire, make_user
 
 LOGIN = "login"  # a redirect to the login page
 ROLES = [
@@ -104,28 +105,32 @@ def test_every_url_has_a_row():
     assert set(MATRIX) - names == set(), "these rows name URLs that no longer exist"
 
 
-@pytest.fixture
-def world(alice, bob, charlie, dora, staff, alpha, cycle):
-    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
-    hr = make_user("helga", is_staff=True)
-    hr.groups.add(Group.objects.get(name="HR"))
-    return {
-        "anonymous": None,
-        "employee": alice,
-        "other_member": charlie,
-        "manager": bob,
-        "other_manager": dora,
-        "hr": hr,
-        "plain_staff": make_user("sam", is_staff=True),
-        "admin": staff,
-        "team": alpha,
-        "cycle": cycle,
-    }
+@pytest.fixture(scope="module")
+def world(module_transaction):
+    """One person per role, built once for the module: the tests only read it, and what a
+    request writes (a draft, a session) is rolled back with each test."""
+    with module_transaction.unblock():
+        cycle = make_cycle(make_questionnaire())
+        alpha, beta = Team.objects.create(name="Alpha"), Team.objects.create(name="Beta")
+        employee = make_member("alice", alpha, first_name="Alice")
+        services.submit_response(user=employee, cycle=cycle, answers=all_answers(cycle))
+        return {
+            "anonymous": None,
+            "employee": employee,
+            "other_member": make_member("charlie", beta),
+            "manager": make_member("bob", alpha, role=Membership.Role.MANAGER),
+            "other_manager": make_member("dora", beta, role=Membership.Role.MANAGER),
+            "hr": make_hr(),
+            "plain_staff": make_user("sam", is_staff=True),
+            "admin": make_user("hr", is_staff=True, is_superuser=True),
+            "team": alpha,
+            "cycle": cycle,
+        }
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 @pytest.mark.parametrize("role", ROLES)
-def test_access(client, world, name, role):
+def test_access(db, client, world, name, role):
     args_of, method, expected = MATRIX[name]
     args = args_of(world) if args_of else None
     url = reverse(name, kwargs=args) if isinstance(args, dict) else reverse(name, args=args)
@@ -152,7 +157,7 @@ def test_the_hr_group_holds_the_organisation_permission_and_no_more_than_hr_need
     assert not {c for c in codenames if c.endswith("_group") or c.endswith("_permission")}
 
 
-def test_plain_staff_see_no_team_dashboards_in_the_navigation(client, world):
+def test_plain_staff_see_no_team_dashboards_in_the_navigation(db, client, world):
     client.force_login(world["plain_staff"])
     html = client.get(reverse("assessments:home")).content.decode()
     assert "Team dashboards" not in html and ">Admin<" in html
@@ -162,15 +167,13 @@ def test_plain_staff_see_no_team_dashboards_in_the_navigation(client, world):
 
 
 @pytest.fixture
-def hr_client(client, world):
+def hr_client(db, client, world):
     client.force_login(world["hr"])
     return client
 
 
 def test_hr_cannot_read_individual_responses_in_the_admin(hr_client, world):
     """A person's answers and scores are theirs: the guarantee covers HR too."""
-    from assessments.models import Response
-
     assert hr_client.get(reverse("admin:assessments_response_changelist")).status_code == 403
     response = Response.objects.get(respondent=world["employee"])
     url = reverse("admin:assessments_response_change", args=[response.pk])

@@ -1,14 +1,19 @@
-"""HR edits everything in the Django admin; nobody else gets in."""
+"""HR edits everything in the Django admin; nobody else gets in.
+
+Every test runs in the demo organisation, built once for the module; what a test changes
+is rolled back after it.
+"""
 
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from assessments.models import Question, Questionnaire, Response, Team
+from assessments.models import Cycle, Question, Questionnaire, Response, Team
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_organisation")]
 
 ADMIN_LISTS = [
     "admin:assessments_questionnaire_changelist",
@@ -21,18 +26,19 @@ ADMIN_LISTS = [
 ]
 
 
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=StringIO())
+@pytest.fixture(scope="module")
+def demo_organisation(module_transaction):
+    with module_transaction.unblock():
+        call_command("seed_demo", stdout=StringIO())
 
 
 @pytest.mark.parametrize("name", ADMIN_LISTS)
-def test_staff_can_open_every_admin_list(client, staff, demo, name):
+def test_staff_can_open_every_admin_list(client, staff, name):
     client.force_login(staff)
     assert client.get(reverse(name)).status_code == 200
 
 
-def test_staff_can_open_change_pages(client, staff, demo):
+def test_staff_can_open_change_pages(client, staff):
     client.force_login(staff)
     pages = [
         reverse("admin:assessments_questionnaire_change", args=[Questionnaire.objects.first().pk]),
@@ -63,7 +69,7 @@ def test_question_text_with_html_is_escaped_in_the_admin(client, staff, question
     assert "&lt;script&gt;" in html
 
 
-def test_answered_questions_are_frozen_in_the_admin(client, staff, demo):
+def test_answered_questions_are_frozen_in_the_admin(client, staff):
     questionnaire = Questionnaire.objects.first()
     client.force_login(staff)
     html = client.get(
@@ -76,13 +82,11 @@ def test_answered_questions_are_frozen_in_the_admin(client, staff, demo):
     assert 'name="scale_labels-0-label"' not in html
     question = Question.objects.filter(questionnaire=questionnaire).first()
     question.text = "Changed wording"
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         question.full_clean()
 
 
-def test_copy_as_new_version_makes_an_editable_copy(client, staff, demo):
+def test_copy_as_new_version_makes_an_editable_copy(client, staff):
     questionnaire = Questionnaire.objects.first()
     client.force_login(staff)
     client.post(
@@ -116,6 +120,4 @@ def test_cycle_with_a_group_size_below_three_is_refused_with_a_message(
     assert "errornote" in html
     assert "The cycle must close after it opens." in html
     assert "The minimum group size can&#x27;t be below 3." in html
-    from assessments.models import Cycle
-
-    assert not Cycle.objects.exists()
+    assert not Cycle.objects.filter(name="Too small").exists()

@@ -4,6 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from .conftest import make_user
+
 
 def test_login_with_the_right_password_lands_on_my_assessments(client, alice):
     response = client.post(
@@ -108,8 +110,6 @@ def test_password_reset_limit_does_not_reveal_whether_an_address_exists(client, 
 
 def test_password_reset_requests_are_limited_per_client(client, settings, db):
     """One client cycling through addresses is stopped too."""
-    from .conftest import make_user
-
     settings.LVM_RESETS_PER_IP_PER_HOUR = 4
     for i in range(6):
         make_user(f"p{i}")

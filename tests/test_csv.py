@@ -1,15 +1,13 @@
 """Every CSV LVM writes is formula-safe, whatever a spreadsheet trims before reading a cell."""
 
-import csv
-import io
-
 import pytest
 from django.urls import reverse
 
+from assessments import services
 from assessments.csv_export import csv_response, csv_safe
 from assessments.models import Response
 
-from .conftest import all_answers, make_user
+from .conftest import all_answers, csv_rows, make_user
 
 DANGEROUS = [
     "=1+1",
@@ -53,14 +51,11 @@ def test_numbers_are_left_alone():
 def test_csv_response_is_an_attachment_with_safe_cells():
     response = csv_response("x.csv", [["name"], [" =HYPERLINK(1)"]])
     assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows == [["name"], ["' =HYPERLINK(1)"]]
+    assert csv_rows(response.content) == [["name"], ["' =HYPERLINK(1)"]]
 
 
 def test_admin_response_export_quotes_a_hostile_username(client, staff, cycle):
     """The admin's CSV export goes through the same guard as the app's."""
-    from assessments import services
-
     hostile = make_user(" =cmd|' /C calc'!A0")
     services.submit_response(user=hostile, cycle=cycle, answers=all_answers(cycle))
     client.force_login(staff)
@@ -71,5 +66,4 @@ def test_admin_response_export_quotes_a_hostile_username(client, staff, cycle):
             "_selected_action": list(Response.objects.values_list("pk", flat=True)),
         },
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[1][0] == "' =cmd|' /C calc'!A0"
+    assert csv_rows(response.content)[1][0] == "' =cmd|' /C calc'!A0"

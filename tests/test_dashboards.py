@@ -10,10 +10,10 @@ itself (divided by n). Figures leave the query layer rounded to one decimal.
 """
 
 import math
-from datetime import timedelta
+import random
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.utils import timezone
 
 from assessments import csv_export
 from assessments.models import (
@@ -27,21 +27,15 @@ from assessments.queries.figures import DimensionFigure, one_decimal, whole
 from assessments.queries.organisation import organisation_overview
 from assessments.queries.team import team_dashboard, team_list
 
-from .conftest import TEAM_LEVELS, add_members, make_cycle, make_user, start_draft, submit_levels
-
-
-def close(cycle):
-    """Move a cycle's dates into the past, as if it had closed yesterday."""
-    now = timezone.now()
-    Cycle.objects.filter(pk=cycle.pk).update(
-        opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
-    )
-
-
-@pytest.fixture
-def closed_cycle(questionnaire):
-    """A cycle that closed five days ago: the first dashboard read publishes it."""
-    return make_cycle(questionnaire, name="Closed", open_=False)
+from .conftest import (
+    TEAM_LEVELS,
+    add_members,
+    close_cycle,
+    make_cycle,
+    make_user,
+    start_draft,
+    submit_levels,
+)
 
 
 # Levels per dimension (lead0, lead1, mgmt0, mgmt1) of the five members of the small team.
@@ -313,7 +307,7 @@ def test_an_open_cycle_shows_only_the_response_rate_until_it_closes(cycle, alpha
     assert ["about", "status", f"figures are published when the cycle closes ({closes})", ""] in (
         rows
     )
-    close(cycle)
+    close_cycle(cycle)
     page = dashboard_for(alpha, bob)
     assert page.cycle.final and page.figures.axes.leadership == 60.0
 
@@ -487,9 +481,6 @@ def test_organisation_overview_waits_while_the_cycle_is_open(cycle, alpha):
 
 def test_rounding_matches_decimal_half_up_on_600000_values():
     """The fast rounding agrees with Decimal's ROUND_HALF_UP (what a person expects)."""
-    import random
-    from decimal import ROUND_HALF_UP, Decimal
-
     rng = random.Random(2026)
     values = [rng.uniform(-100, 100) for _ in range(200_000)]
     values += [i / 2000 for i in range(-200_000, 200_001)]  # every half, to 3 places

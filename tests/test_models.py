@@ -12,7 +12,7 @@ from assessments.models import (
     Response,
 )
 
-from .conftest import make_cycle
+from .conftest import make_cycle, make_user
 
 
 def _refused(create):
@@ -84,8 +84,6 @@ def test_person_is_in_a_team_only_once(alice, alpha):
 
 
 def test_unknown_role_is_refused(alpha):
-    from .conftest import make_user
-
     user = make_user("eve")
     _refused(lambda: Membership.objects.create(user=user, team=alpha, role="boss"))
 

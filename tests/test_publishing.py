@@ -5,7 +5,6 @@ the dashboard pages, doing the arithmetic on what they show. In each, the figure
 can safely be shown are still shown.
 """
 
-import csv
 import io
 import random
 import re
@@ -31,28 +30,19 @@ from assessments.models import (
     TeamSnapshot,
 )
 
-from .conftest import assert_no_group_below_k, make_cycle, make_user
+from .conftest import (
+    answers_for,
+    assert_no_group_below_k,
+    close_cycle,
+    csv_rows,
+    dashboard_url,
+    export_url,
+    make_cycle,
+    make_member,
+    make_user,
+)
 
 MEMBER, MANAGER = Membership.Role.MEMBER, Membership.Role.MANAGER
-
-
-def answers_for(cycle, lead, mgmt):
-    """Answers that key every leadership dimension to ``lead`` and management to ``mgmt``.
-
-    A dimension at level L (1-5) scores (L - 1) * 25.
-    """
-    level = {"leadership": lead, "management": mgmt}
-    return {
-        q.pk: 6 - level[q.dimension.axis] if q.reverse_keyed else level[q.dimension.axis]
-        for q in services.cycle_questions(cycle)
-    }
-
-
-def person(name, *teams, role=MEMBER):
-    user = make_user(name)
-    for team in teams:
-        Membership.objects.create(user=user, team=team, role=role)
-    return user
 
 
 def submit(user, cycle, lead=3, mgmt=3):
@@ -63,26 +53,16 @@ def submit(user, cycle, lead=3, mgmt=3):
     return outcome.response
 
 
-def close(cycle):
-    now = timezone.now()
-    Cycle.objects.filter(pk=cycle.pk).update(
-        opens_at=now - timedelta(days=30), closes_at=now - timedelta(minutes=1)
-    )
-    cycle.refresh_from_db()
-
-
 def export(client, user, team, cycle):
     client.force_login(user)
-    url = reverse("assessments:team-export", args=[team.pk]) + f"?cycle={cycle.pk}"
-    response = client.get(url)
+    response = client.get(export_url(team, cycle))
     assert response.status_code == 200
     return response.content
 
 
 def figures(content):
     """{measure: (team value, organisation value)} from a team CSV."""
-    rows = list(csv.reader(io.StringIO(content.decode())))
-    return {row[1]: (row[2], row[3]) for row in rows[1:]}
+    return {row[1]: (row[2], row[3]) for row in csv_rows(content)[1:]}
 
 
 def mean(content, measure="leadership mean", column=0):
@@ -98,8 +78,7 @@ def shown_figures(html):
 
 def dashboard_html(client, user, team, cycle):
     client.force_login(user)
-    url = reverse("assessments:team-dashboard", args=[team.pk]) + f"?cycle={cycle.pk}"
-    response = client.get(url)
+    response = client.get(dashboard_url(team, cycle))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -111,7 +90,7 @@ def test_submission_records_the_teams_the_person_is_a_member_of(questionnaire):
     """Member roles are snapshotted; a team the person manages is not theirs to be in."""
     cycle = make_cycle(questionnaire)
     alpha, beta, gamma = (Team.objects.create(name=n) for n in ("A", "B", "C"))
-    user = person("eve", alpha, beta)
+    user = make_member("eve", alpha, beta)
     Membership.objects.create(user=user, team=gamma, role=MANAGER)
     response = submit(user, cycle)
     assert set(response.snapshot.values_list("team_id", flat=True)) == {alpha.pk, beta.pk}
@@ -120,7 +99,7 @@ def test_submission_records_the_teams_the_person_is_a_member_of(questionnaire):
 def test_later_team_changes_do_not_change_the_snapshot(questionnaire):
     cycle = make_cycle(questionnaire)
     alpha, beta = Team.objects.create(name="A"), Team.objects.create(name="B")
-    user = person("eve", alpha)
+    user = make_member("eve", alpha)
     response = submit(user, cycle)
     Membership.objects.filter(user=user).delete()
     Membership.objects.create(user=user, team=beta, role=MEMBER)
@@ -141,8 +120,8 @@ def five(questionnaire):
     """An open cycle and a team of five members who submitted, with its manager."""
     cycle = make_cycle(questionnaire)
     team = Team.objects.create(name="Five")
-    manager = person("boss", team, role=MANAGER)
-    members = [person(f"m{i}", team) for i in range(5)]
+    manager = make_member("boss", team, role=MANAGER)
+    members = [make_member(f"m{i}", team) for i in range(5)]
     for i, member in enumerate(members):
         submit(member, cycle, lead=1 + i, mgmt=5 - i)
     return cycle, team, manager, members
@@ -161,7 +140,7 @@ def test_an_open_cycle_publishes_nothing_by_default(five, client):
 
 def test_the_first_read_after_closing_publishes_once(five, client):
     cycle, team, manager, _ = five
-    close(cycle)
+    close_cycle(cycle)
     dashboard_html(client, manager, team, cycle)
     dashboard_html(client, manager, team, cycle)
     publication = Publication.objects.get()
@@ -173,7 +152,7 @@ def test_the_first_read_after_closing_publishes_once(five, client):
 
 def test_publish_results_command_publishes_due_cycles_and_dry_run_writes_nothing(five):
     cycle, *_ = five
-    close(cycle)
+    close_cycle(cycle)
     out = io.StringIO()
     call_command("publish_results", "--dry-run", stdout=out)
     assert "1 cycle(s) due" in out.getvalue() and not Publication.objects.exists()
@@ -194,7 +173,7 @@ def test_minimum_group_size_cannot_be_lowered_once_people_have_answered(five):
 def test_a_published_cycle_cannot_be_reopened(five):
     """Reopening would take answers that no publication can ever count."""
     cycle, *_ = five
-    close(cycle)
+    close_cycle(cycle)
     services.publish_cycle(cycle=cycle)
     cycle.closes_at = timezone.now() + timedelta(days=3)
     with pytest.raises(ValidationError, match="can't be reopened"):
@@ -208,16 +187,16 @@ def test_three_overlapping_teams_reveal_nothing_about_the_extra_person(questionn
     """x = 6·P − (10·R − 5·Q) no longer gives x's scores: x is in no figure at all."""
     cycle = make_cycle(questionnaire)
     p_team, q_team, r_team = (Team.objects.create(name=n) for n in "PQR")
-    manager = person("boss")
+    manager = make_member("boss")
     for team in (p_team, q_team, r_team):
         Membership.objects.create(user=manager, team=team, role=MANAGER)
-    ps = [person(f"p{i}", p_team, r_team) for i in range(5)]
-    qs = [person(f"q{i}", q_team, r_team) for i in range(5)]
-    x = person("x", p_team)
+    ps = [make_member(f"p{i}", p_team, r_team) for i in range(5)]
+    qs = [make_member(f"q{i}", q_team, r_team) for i in range(5)]
+    x = make_member("x", p_team)
     for i, user in enumerate(ps + qs):
         submit(user, cycle, lead=2 + i % 3, mgmt=3)
     submit(x, cycle, lead=5, mgmt=1)  # leadership 100, management 0
-    close(cycle)
+    close_cycle(cycle)
 
     p_csv, q_csv, r_csv = (export(client, manager, t, cycle) for t in (p_team, q_team, r_team))
     guess = 6 * mean(p_csv) - (10 * mean(r_csv) - 5 * mean(q_csv))
@@ -239,15 +218,15 @@ def test_organisation_minus_teams_minus_own_result_reveals_nobody(questionnaire,
     """12·org − 5·A − 5·B − own no longer gives the person in no team."""
     cycle = make_cycle(questionnaire)
     a_team, b_team = Team.objects.create(name="A"), Team.objects.create(name="B")
-    manager = person("boss")
+    manager = make_member("boss")
     for team in (a_team, b_team):
         Membership.objects.create(user=manager, team=team, role=MANAGER)
     for i in range(5):
-        submit(person(f"a{i}", a_team), cycle, lead=2, mgmt=4)
-        submit(person(f"b{i}", b_team), cycle, lead=4, mgmt=2)
+        submit(make_member(f"a{i}", a_team), cycle, lead=2, mgmt=4)
+        submit(make_member(f"b{i}", b_team), cycle, lead=4, mgmt=2)
     own = submit(manager, cycle, lead=3, mgmt=3)
-    submit(person("loner"), cycle, lead=5, mgmt=1)  # leadership 100
-    close(cycle)
+    submit(make_member("loner"), cycle, lead=5, mgmt=1)  # leadership 100
+    close_cycle(cycle)
 
     a_csv, b_csv = export(client, manager, a_team, cycle), export(client, manager, b_team, cycle)
     org = mean(a_csv, column=1)
@@ -261,24 +240,41 @@ def test_organisation_minus_teams_minus_own_result_reveals_nobody(questionnaire,
 # --- attacks 3 and 4: a leaver or an erasure after the cycle closed -----------------------
 
 
-@pytest.mark.parametrize("change", ["leave", "join", "erase", "move"])
+def _leaves(member, team, outsiders):
+    Membership.objects.filter(user=member, team=team).delete()
+
+
+def _someone_joins(member, team, outsiders):
+    make_member("newcomer", team)
+
+
+def _is_erased(member, team, outsiders):
+    services.delete_responses_of(user=member)
+
+
+def _moves_to_another_team(member, team, outsiders):
+    Membership.objects.filter(user=member, team=team).update(team=outsiders)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_leaves, id="leave"),
+        pytest.param(_someone_joins, id="join"),
+        pytest.param(_is_erased, id="erase"),
+        pytest.param(_moves_to_another_team, id="move"),
+    ],
+)
 def test_a_closed_cycle_does_not_move_when_people_leave_join_or_are_erased(five, client, change):
     """Before − after would give one person's result; a closed cycle's CSV never changes."""
     cycle, team, manager, members = five
     outsiders = Team.objects.create(name="Outsiders")
     for i in range(5):
-        submit(person(f"o{i}", outsiders), cycle, lead=3, mgmt=3)
-    close(cycle)
+        submit(make_member(f"o{i}", outsiders), cycle, lead=3, mgmt=3)
+    close_cycle(cycle)
     before = export(client, manager, team, cycle)
     page_before = dashboard_html(client, manager, team, cycle)
-    if change == "leave":
-        Membership.objects.filter(user=members[0], team=team).delete()
-    elif change == "join":
-        person("newcomer", team)
-    elif change == "erase":
-        services.delete_responses_of(user=members[0])
-    else:
-        Membership.objects.filter(user=members[0], team=team).update(team=outsiders)
+    change(members[0], team, outsiders)
     assert export(client, manager, team, cycle) == before
     assert shown_figures(dashboard_html(client, manager, team, cycle)) == shown_figures(
         page_before
@@ -295,8 +291,8 @@ def test_live_figures_move_only_in_steps_of_k_people(questionnaire, client):
     Cycle.objects.filter(pk=cycle.pk).update(show_while_open=True)
     cycle.refresh_from_db()
     team = Team.objects.create(name="Live")
-    manager = person("boss", team, role=MANAGER)
-    members = [person(f"m{i}", team) for i in range(11)]
+    manager = make_member("boss", team, role=MANAGER)
+    members = [make_member(f"m{i}", team) for i in range(11)]
     for member in members[:4]:
         submit(member, cycle, lead=2, mgmt=2)
     assert "No figures yet (4 submitted)" in dashboard_html(client, manager, team, cycle)
@@ -319,7 +315,7 @@ def test_live_figures_move_only_in_steps_of_k_people(questionnaire, client):
     assert newcomers == pytest.approx(100 + 4 * 50, abs=1)
     assert Publication.objects.filter(cycle=cycle).count() == 2
 
-    close(cycle)
+    close_cycle(cycle)
     final = export(client, manager, team, cycle)
     assert Publication.objects.get(cycle=cycle, is_final=True).step == 3
     assert figures(final)["leadership mean"] == figures(second)["leadership mean"]
@@ -332,8 +328,8 @@ def test_a_live_step_that_admits_nobody_is_not_retried_until_someone_new_submits
     cycle = make_cycle(questionnaire)
     Cycle.objects.filter(pk=cycle.pk).update(show_while_open=True)
     team, other = Team.objects.create(name="T"), Team.objects.create(name="Other")
-    manager = person("boss", team, role=MANAGER)
-    members = [person(f"m{i}", team) for i in range(6)]
+    manager = make_member("boss", team, role=MANAGER)
+    members = [make_member(f"m{i}", team) for i in range(6)]
     Membership.objects.create(user=members[0], team=other, role=MANAGER)
     for member in members[:5]:
         submit(member, cycle)
@@ -366,14 +362,13 @@ def test_random_organisations_publish_no_group_smaller_than_k(questionnaire, see
     rng = random.Random(seed)
     k = rng.randint(3, 5)
     cycle = make_cycle(questionnaire, k=k)
-    if seed % 2:
-        Cycle.objects.filter(pk=cycle.pk).update(show_while_open=True)
+    Cycle.objects.filter(pk=cycle.pk).update(show_while_open=seed % 2 == 1)
     teams = [Team.objects.create(name=f"T{i}") for i in range(rng.randint(2, 6))]
     users = []
     for i in range(rng.randint(12, 40)):
         chosen = [t for t in teams if rng.random() < 0.4]
         role = MANAGER if rng.random() < 0.1 else MEMBER
-        user = person(f"u{i}")
+        user = make_member(f"u{i}")
         for team in chosen:
             Membership.objects.create(user=user, team=team, role=role)
         users.append(user)
@@ -382,7 +377,7 @@ def test_random_organisations_publish_no_group_smaller_than_k(questionnaire, see
         submit(user, cycle, lead=rng.randint(1, 5), mgmt=rng.randint(1, 5))
         if rng.random() < 0.3:
             services.publish_cycle(cycle=Cycle.objects.get(pk=cycle.pk))
-    close(cycle)
+    close_cycle(cycle)
     services.publish_cycle(cycle=cycle)
 
     sets = {}
@@ -415,14 +410,10 @@ def test_random_organisations_publish_no_group_smaller_than_k(questionnaire, see
     assert_no_group_below_k(sets, viewers=viewers, k=k)
 
 
-def test_viewers_are_managers_hr_staff_and_superusers(alice, bob, staff):
+def test_viewers_are_managers_hr_staff_and_superusers(alice, bob, staff, helga):
     """Anyone who sees figures (or could be given them) counts as knowing their own answers."""
-    from django.contrib.auth.models import Group
-
-    hr = make_user("helga")
-    hr.groups.add(Group.objects.get(name="HR"))
     plain_staff = make_user("sam", is_staff=True)
-    assert services.viewer_ids() == {bob.pk, staff.pk, hr.pk, plain_staff.pk}
+    assert services.viewer_ids() == {bob.pk, staff.pk, helga.pk, plain_staff.pk}
 
 
 def test_left_out_counts_stay_exact_after_an_erasure(questionnaire, client, staff):
@@ -430,13 +421,13 @@ def test_left_out_counts_stay_exact_after_an_erasure(questionnaire, client, staf
     cycle = make_cycle(questionnaire, k=3)
     Cycle.objects.filter(pk=cycle.pk).update(show_while_open=True)
     alpha, beta = Team.objects.create(name="Alpha"), Team.objects.create(name="Beta")
-    members = [person(f"a{i}", alpha) for i in range(3)]
+    members = [make_member(f"a{i}", alpha) for i in range(3)]
     for member in members:
         submit(member, cycle)
     assert services.publish_cycle(cycle=Cycle.objects.get(pk=cycle.pk)).counted == 3
     services.delete_responses_of(user=members[0])
-    submit(person("loner", beta), cycle)
-    close(cycle)
+    submit(make_member("loner", beta), cycle)
+    close_cycle(cycle)
     final = services.publish_cycle(cycle=cycle)
     assert (final.counted, final.submitted, final.left_out) == (3, 4, 1)
     client.force_login(staff)

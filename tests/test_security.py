@@ -1,16 +1,17 @@
 """Production hardening: headers, log-in throttling, logging, escaping, personal data."""
 
-import csv
-import io
 import logging
 
 import pytest
 from django.urls import reverse
 
 from assessments import services
-from assessments.models import Answer, DimensionScore, Response
+from assessments.models import Answer, DimensionScore, Response, TeamSnapshot
+from assessments.queries.organisation import organisation_overview
+from assessments.queries.team import team_dashboard
+from assessments.security import client_ip
 
-from .conftest import all_answers
+from .conftest import all_answers, answers_for, close_cycle, csv_rows, make_member
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -102,8 +103,8 @@ def test_hostile_text_is_inert_in_the_personal_csv(client, alice, cycle):
     question.save()
     services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
     client.force_login(alice)
-    body = client.get(reverse("assessments:result-export", args=[cycle.pk])).content.decode()
-    cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+    body = client.get(reverse("assessments:result-export", args=[cycle.pk])).content
+    cells = [cell for row in csv_rows(body) for cell in row]
     assert '\'=HYPERLINK("http://evil.example","click")' in cells
     assert not any(cell.startswith("=") for cell in cells)
 
@@ -122,29 +123,13 @@ def test_admin_can_erase_a_persons_responses(client, staff, alice, submitted):
 
 def test_erasing_a_person_keeps_team_and_organisation_figures_consistent(alpha, cycle):
     """Erasure deletes the answers, scores and snapshot; a closed cycle's figures stay."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from assessments.models import Cycle, Membership, TeamSnapshot
-    from assessments.queries.organisation import organisation_overview
-    from assessments.queries.team import team_dashboard
-
-    from .conftest import make_user
-
-    people = [make_user(f"m{i}") for i in range(6)]
+    people = [make_member(f"m{i}", alpha) for i in range(6)]
     for i, person in enumerate(people):
-        Membership.objects.create(user=person, team=alpha, role="member")
         level = 1 + i % 5  # every dimension scores (level - 1) * 25
-        answers = {
-            q.pk: 6 - level if q.reverse_keyed else level
-            for q in cycle.questionnaire.questions.all()
-        }
-        services.submit_response(user=person, cycle=cycle, answers=answers)
-    now = timezone.now()
-    Cycle.objects.filter(pk=cycle.pk).update(
-        opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
-    )
+        services.submit_response(
+            user=person, cycle=cycle, answers=answers_for(cycle, level, level)
+        )
+    close_cycle(cycle)
     before = team_dashboard(team=alpha, cycle_pk=cycle.pk)  # publishes
     org_before = organisation_overview(cycle_pk=cycle.pk).org
     # Leadership 0, 25, 50, 75, 100 and 0: (0 + 25 + 50 + 75 + 100 + 0) / 6 = 41.7.
@@ -266,8 +251,6 @@ def test_a_refused_post_for_a_signed_in_person_is_never_stored(client, alice, cy
 def test_client_address_behind_a_proxy_drops_ports_and_refuses_garbage(
     rf, settings, forwarded, expected
 ):
-    from assessments.security import client_ip
-
     settings.LVM_PROXY_COUNT = 1
     request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
@@ -298,23 +281,15 @@ def test_login_behind_a_proxy_works_whatever_the_forwarded_header(
 
 
 def test_an_unusable_forwarded_entry_is_logged(rf, settings, caplog):
-    from assessments.security import client_ip
-
     settings.LVM_PROXY_COUNT = 1
     with caplog.at_level(logging.WARNING, logger="lvm.security"):
         client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="unknown"))
     assert "unusable X-Forwarded-For entry 'unknown'" in caplog.text
 
 
-def test_hr_can_erase_a_persons_responses_from_the_users_page(client, alice, submitted):
+def test_hr_can_erase_a_persons_responses_from_the_users_page(client, alice, helga, submitted):
     """HR deletes responses, not users: the erase action is theirs all the same."""
-    from django.contrib.auth.models import Group
-
-    from .conftest import make_user
-
-    hr = make_user("helga", is_staff=True)
-    hr.groups.add(Group.objects.get(name="HR"))
-    client.force_login(hr)
+    client.force_login(helga)
     response = client.post(
         reverse("admin:auth_user_changelist"),
         {"action": "erase_responses", "_selected_action": [alice.pk]},

@@ -5,7 +5,7 @@ import pytest
 from assessments import services
 from assessments.models import Answer, DimensionScore, Response
 
-from .conftest import all_answers, make_cycle
+from .conftest import all_answers, make_cycle, make_questionnaire
 
 
 def test_save_draft_keeps_answers_and_can_be_changed(cycle, alice):
@@ -50,18 +50,23 @@ def test_submitted_response_is_immutable(cycle, alice):
     assert set(Answer.objects.values_list("value", flat=True)) == {4}
 
 
-@pytest.mark.parametrize("bad", [{999_999: 3}, "zero", "six"])
-def test_tampered_answers_write_nothing(cycle, alice, bad):
-    first = next(iter(all_answers(cycle)))
-    answers = bad if isinstance(bad, dict) else {first: 0 if bad == "zero" else 6}
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        pytest.param(lambda first: {999_999: 3}, id="unknown question"),
+        pytest.param(lambda first: {first: 0}, id="zero"),
+        pytest.param(lambda first: {first: 6}, id="six"),
+    ],
+)
+def test_tampered_answers_write_nothing(cycle, alice, tampered):
+    """``tampered`` turns the first question's id into the answers a tamperer sends."""
+    answers = tampered(next(iter(all_answers(cycle))))
     with pytest.raises(services.InvalidAnswers):
         services.save_draft(user=alice, cycle=cycle, answers=answers)
     assert not Response.objects.exists() and not Answer.objects.exists()
 
 
 def test_question_of_another_questionnaire_is_refused(cycle, alice):
-    from .conftest import make_questionnaire
-
     other = make_questionnaire(name="Other")
     with pytest.raises(services.InvalidAnswers):
         services.save_draft(user=alice, cycle=cycle, answers={other.questions.first().pk: 3})
@@ -94,8 +99,6 @@ def test_closed_cycle_refuses_answers(questionnaire, alice):
 def test_submission_takes_a_constant_number_of_queries(
     django_assert_max_num_queries, alice, questionnaire
 ):
-    from .conftest import make_questionnaire
-
     big = make_questionnaire(per_dimension=10, dimensions=5, name="Big")
     cycle = make_cycle(big)
     answers = all_answers(cycle)

@@ -1,4 +1,9 @@
-"""Settings come from the environment and fail loudly when they are unsafe."""
+"""Settings come from the environment and fail loudly when they are unsafe.
+
+Each test reads the settings in a fresh Python process whose environment holds only what
+the test sets (and what any process needs to start), so neither the shell that runs the
+tests nor an earlier test can change what the settings see.
+"""
 
 import os
 import subprocess
@@ -6,20 +11,24 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a process needs to start and nothing that lvm_site.settings reads.
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
-def _check(env: dict, *args: str) -> subprocess.CompletedProcess:
-    base = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
-    }
+def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    base = {k: os.environ[k] for k in INHERITED if k in os.environ}
     return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
+        [sys.executable, *args],
         cwd=ROOT,
-        env={**base, **env},
+        env={**base, "DJANGO_SETTINGS_MODULE": "lvm_site.settings", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def _check(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return _run(env, "manage.py", "check", *args)
 
 
 def test_missing_secret_key_with_debug_off_is_a_clear_error():
@@ -49,21 +58,6 @@ def test_production_settings_pass_the_deploy_check():
 
 
 def test_database_url_switches_to_postgresql():
-    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
-    env = {**os.environ, "DATABASE_URL": "postgres://u@db.example:5432/lvm"}
-    env.pop("DEBUG", None)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, os;"
-            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'lvm_site.settings');"
-            f"django.setup(); {code}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.stdout.strip() == "django.db.backends.postgresql"
+    code = "from lvm_site import settings; print(settings.DATABASES['default']['ENGINE'])"
+    result = _run({"DATABASE_URL": "postgres://u@db.example:5432/lvm"}, "-c", code)
+    assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr

@@ -4,8 +4,6 @@ Figures are published: a closed cycle is published by the first read of a page, 
 open cycle (by default) shows only who has submitted until it closes.
 """
 
-import csv
-import io
 import re
 
 import pytest
@@ -14,32 +12,26 @@ from django.urls import reverse
 from assessments import services
 from assessments.models import Cycle, Dimension, Membership, Publication, Team
 
-from .conftest import TEAM_LEVELS, add_members, make_cycle, make_user, start_draft, submit_levels
-
-
-def dashboard_url(team, cycle=None):
-    url = reverse("assessments:team-dashboard", args=[team.pk])
-    return f"{url}?cycle={cycle.pk}" if cycle else url
-
-
-def export_url(team, cycle=None):
-    url = reverse("assessments:team-export", args=[team.pk])
-    return f"{url}?cycle={cycle.pk}" if cycle else url
+from .conftest import (
+    TEAM_LEVELS,
+    add_members,
+    csv_rows,
+    dashboard_url,
+    export_url,
+    make_cycle,
+    make_user,
+    start_draft,
+    submit_levels,
+)
 
 
 def rows_of(response):
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return csv_rows(response.content)
 
 
 def login(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def closed_cycle(questionnaire):
-    """A cycle that closed five days ago: the first page read publishes it."""
-    return make_cycle(questionnaire, open_=False)
 
 
 def _team_in(cycle, alpha):
@@ -332,8 +324,30 @@ def test_difference_column_subtracts_the_numbers_shown(client, bob, closed_cycle
 # --- a closed cycle does not change ---------------------------------------------------------
 
 
+def _member_leaves(leaver, cycle):
+    leaver.delete()
+
+
+def _member_joins(leaver, cycle):
+    Membership.objects.create(user=make_user("newcomer"), team=leaver.team, role="member")
+
+
+def _member_is_erased(leaver, cycle):
+    assert services.delete_responses_of(user=leaver.user) == 1
+
+
+def _k_is_raised(leaver, cycle):
+    Cycle.objects.filter(pk=cycle.pk).update(min_group_size=7)
+
+
 @pytest.mark.parametrize(
-    "change", ["member leaves", "member joins", "member is erased", "k is raised"]
+    "change",
+    [
+        pytest.param(_member_leaves, id="member leaves"),
+        pytest.param(_member_joins, id="member joins"),
+        pytest.param(_member_is_erased, id="member is erased"),
+        pytest.param(_k_is_raised, id="k is raised"),
+    ],
 )
 def test_closed_cycle_csv_is_unchanged_by_later_team_changes(
     client, bob, team_with, closed_cycle, change
@@ -344,15 +358,7 @@ def test_closed_cycle_csv_is_unchanged_by_later_team_changes(
         submit_levels(user, closed_cycle, (2, 3, 4, 5))
     login(client, bob)
     before = client.get(export_url(team)).content
-    leaver = Membership.objects.filter(team=team, user__username="member0").get()
-    if change == "member leaves":
-        leaver.delete()
-    elif change == "member joins":
-        Membership.objects.create(user=make_user("newcomer"), team=team, role="member")
-    elif change == "member is erased":
-        assert services.delete_responses_of(user=leaver.user) == 1
-    else:
-        Cycle.objects.filter(pk=closed_cycle.pk).update(min_group_size=7)
+    change(Membership.objects.get(team=team, user__username="member0"), closed_cycle)
     after = client.get(export_url(team)).content
     assert b"dimension mean" in before  # there are figures to keep
     assert after == before

@@ -110,33 +110,24 @@ def test_replayed_submit_leaves_one_response_and_no_error(logged_in, cycle):
     assert set(Answer.objects.values_list("value", flat=True)) == {5}
 
 
+def _answer_to_another_questionnaire(first):
+    return {f"q{make_questionnaire(name='Other').questions.first().pk}": 3}
+
+
 @pytest.mark.parametrize(
-    "tamper",
+    "tampered",
     [
-        "value_high",
-        "value_zero",
-        "not_a_number",
-        "unknown_question",
-        "other_questionnaire",
-        "junk_key",
+        pytest.param(lambda first: {f"q{first}": 9}, id="value_high"),
+        pytest.param(lambda first: {f"q{first}": 0}, id="value_zero"),
+        pytest.param(lambda first: {f"q{first}": "lots"}, id="not_a_number"),
+        pytest.param(lambda first: {"q987654": 3}, id="unknown_question"),
+        pytest.param(_answer_to_another_questionnaire, id="other_questionnaire"),
+        pytest.param(lambda first: {"qx1": 3}, id="junk_key"),
     ],
 )
-def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tamper):
-    first = next(iter(all_answers(cycle)))
-    data = {"action": "save", "page": 1}
-    if tamper == "value_high":
-        data[f"q{first}"] = 9
-    elif tamper == "value_zero":
-        data[f"q{first}"] = 0
-    elif tamper == "not_a_number":
-        data[f"q{first}"] = "lots"
-    elif tamper == "unknown_question":
-        data["q987654"] = 3
-    elif tamper == "other_questionnaire":
-        other = make_questionnaire(name="Other")
-        data[f"q{other.questions.first().pk}"] = 3
-    else:
-        data["qx1"] = 3
+def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tampered):
+    """``tampered`` turns the first question's id into the fields a tamperer posts."""
+    data = {"action": "save", "page": 1, **tampered(next(iter(all_answers(cycle))))}
     response = logged_in.post(save_url(cycle), data)
     assert response.status_code == 400
     assert "Answers not accepted" in response.content.decode()
