@@ -1,7 +1,8 @@
 """Every write that touches several rows, each in one transaction.
 
 - ``responses``: a person's drafts and submission, recorded responses (seeding), erasure;
-- ``questionnaires``: loading a questionnaire file, copying a version;
+- ``questionnaires``: questionnaire files (checking, loading, importing as a new version,
+  exporting), copying a version;
 - ``publishing``: making a cycle's team and organisation figures.
 
 Views, admin actions, commands, benchmarks and tests write through these functions.
@@ -18,8 +19,13 @@ from .questionnaires import (
     DEFAULT_FILE,
     QuestionnaireFileError,
     copy_as_new_version,
+    import_questionnaire,
     load_questionnaire,
+    parse_questionnaire_json,
+    questionnaire_to_data,
+    questionnaire_to_json,
     read_questionnaire_file,
+    validate_questionnaire_data,
 )
 from .responses import (
     AlreadySubmitted,
@@ -52,15 +58,20 @@ __all__ = [
     "cycle_questions",
     "delete_responses",
     "delete_responses_of",
+    "import_questionnaire",
     "load_questionnaire",
+    "parse_questionnaire_json",
     "publication_due",
     "publish_cycle",
+    "questionnaire_to_data",
+    "questionnaire_to_json",
     "read_questionnaire_file",
     "record_response",
     "save_draft",
     "score_answers",
     "started_cycle_with_questions",
     "submit_response",
+    "validate_questionnaire_data",
     "viewer_ids",
     "waiting_fingerprint",
 ]
