@@ -1,10 +1,16 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import slugify
 
-from . import csv_export, services
+from . import carelessness, csv_export, services
 from .csv_export import csv_response
 from .models import (
     Answer,
@@ -82,7 +88,36 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     list_display = ["name", "version", "scale_points", "question_count", "created_at"]
     search_fields = ["name"]
     inlines = [ScaleLabelInline, DimensionInline, QuestionInline]
-    actions = ["copy_as_new_version"]
+    actions = ["copy_as_new_version", "export_json"]
+    # Adds "Import from a JSON file" next to "Add questionnaire".
+    change_list_template = "admin/assessments/questionnaire/change_list.html"
+    import_template = "admin/assessments/questionnaire/import.html"
+    # A questionnaire file is a few dozen kilobytes; anything near this is not one.
+    max_upload_size = 1024 * 1024
+
+    class ImportForm(forms.Form):
+        file = forms.FileField(
+            label="Questionnaire file",
+            help_text="A JSON file in the format of the export (at most 1 MB).",
+        )
+
+        def __init__(self, *args, max_size: int, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.max_size = max_size
+
+        def clean_file(self):
+            """The file's questionnaire, checked in full; every problem is listed."""
+            upload = self.cleaned_data["file"]
+            if upload.size > self.max_size:
+                raise ValidationError(
+                    f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{self.max_size // 1024 // 1024} MB. A questionnaire file is far smaller: "
+                    "is this the right file?"
+                )
+            try:
+                return services.parse_questionnaire_json(upload.read(), source=upload.name)
+            except services.QuestionnaireFileError as exc:
+                raise ValidationError(exc.problems) from exc
 
     def get_queryset(self, request):
         return (
@@ -103,6 +138,59 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         for questionnaire in queryset:
             copy = services.copy_as_new_version(questionnaire)
             self.message_user(request, f"Created {copy}.", messages.SUCCESS)
+
+    @admin.action(description="Export as JSON (one questionnaire)")
+    def export_json(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                "Select exactly one questionnaire to export: each version is a file of its own.",
+                messages.ERROR,
+            )
+            return None
+        questionnaire = queryset.get()
+        response = HttpResponse(
+            services.questionnaire_to_json(questionnaire),
+            content_type="application/json; charset=utf-8",
+        )
+        filename = f"{slugify(questionnaire.name) or 'questionnaire'}-v{questionnaire.version}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+        return response
+
+    def get_urls(self):
+        # Before the default URLs: their "<object_id>/" would swallow "import/".
+        own = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="assessments_questionnaire_import",
+            )
+        ]
+        return own + super().get_urls()
+
+    def import_view(self, request):
+        """Upload a questionnaire file; it becomes a new version of its name."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = self.ImportForm(request.POST, request.FILES, max_size=self.max_upload_size)
+        else:
+            form = self.ImportForm(max_size=self.max_upload_size)
+        if form.is_bound and form.is_valid():
+            questionnaire = services.import_questionnaire(form.cleaned_data["file"])
+            self.message_user(
+                request, f"Imported {questionnaire} as a new version.", messages.SUCCESS
+            )
+            return redirect(
+                reverse("admin:assessments_questionnaire_change", args=[questionnaire.pk])
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import a questionnaire from a JSON file",
+            "form": form,
+        }
+        return TemplateResponse(request, self.import_template, context)
 
 
 @admin.register(Dimension)
@@ -179,7 +267,7 @@ class CycleAdmin(admin.ModelAdmin):
         "min_group_size",
         "show_while_open",
     ]
-    list_filter = ["questionnaire", "show_while_open"]
+    list_filter = ["questionnaire", "show_while_open", "leave_out_careless"]
     search_fields = ["name"]
     date_hierarchy = "opens_at"
 
@@ -237,9 +325,38 @@ class DimensionScoreInline(ReadOnlyInline):
     ordering = ["dimension__order", "dimension_id"]
 
 
+class CarelessFilter(admin.SimpleListFilter):
+    """Submitted responses with careless-response flags: any, one in particular, or none."""
+
+    title = "flagged as careless"
+    parameter_name = "careless"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", "Yes (any flag)"),
+            *carelessness.FLAG_LABELS.items(),
+            ("no", "No"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "yes":
+            return queryset.exclude(flags="")
+        if value == "no":
+            return queryset.filter(status=Response.Status.SUBMITTED, flags="")
+        if value in carelessness.FLAG_LABELS:
+            # Whole codes only: no code is part of another (see carelessness.Flag).
+            return queryset.filter(flags__contains=value)
+        return queryset
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
-    """Read-only: responses are written by the people who answer, never by hand."""
+    """Read-only: responses are written by the people who answer, never by hand.
+
+    The careless-response indicators are shown here, to whoever may read responses
+    (superusers); employees never see them.
+    """
 
     list_display = [
         "respondent",
@@ -249,15 +366,24 @@ class ResponseAdmin(admin.ModelAdmin):
         "management_score",
         "balance",
         "submitted_at",
+        "careless_flags",
     ]
-    list_filter = ["status", "cycle", "profile"]
+    list_filter = ["status", CarelessFilter, "cycle", "profile"]
     search_fields = ["respondent__username", "respondent__first_name", "respondent__last_name"]
     list_select_related = ["respondent", "cycle"]
     inlines = [DimensionScoreInline, AnswerInline]
     actions = ["export_csv", "delete_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Response._meta.fields]
+        # The stored flag codes are shown in words instead.
+        fields = [f.name for f in Response._meta.fields if f.name != "flags"]
+        return [*fields, "careless_flags"]
+
+    @admin.display(description="careless-response flags")
+    def careless_flags(self, obj):
+        if obj.longest_run is None:
+            return "–"  # a draft, or submitted before the indicators existed
+        return "; ".join(carelessness.flag_labels(obj.flags)) or "None"
 
     def has_add_permission(self, request):
         return False

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -266,6 +267,16 @@ class Cycle(models.Model):
         "also published while it is open, in steps of at least the minimum group size, so "
         "people who answer late may not all be counted.",
     )
+    leave_out_careless = models.BooleanField(
+        "leave responses flagged as careless out of published figures",
+        default=False,
+        db_default=False,
+        help_text="Off: responses flagged as careless (a long run of the same answer, "
+        "answered too fast to have been read, or agreeing with statements and their "
+        "opposites) are counted like any other, and each publication says how many it "
+        "counted. On: they are left out of every team and organisation figure. Employees "
+        "never see the flags.",
+    )
     # A fingerprint of the submitted responses that were waiting when a live publication
     # last left them all out; the next read tries again only once they have changed.
     publish_checked = models.BigIntegerField(default=0, editable=False)
@@ -343,7 +354,10 @@ class Response(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responses"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    started_at = models.DateTimeField(default=timezone.now)
+    # The database default is never used by the ORM (Python's comes first); having one
+    # makes every INSERT return the stored value, so the upsert that takes the draft's
+    # lock at submission also reads when the person started, without another query.
+    started_at = models.DateTimeField(default=timezone.now, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Stored at submission so that dashboards aggregate small rows.
@@ -356,6 +370,30 @@ class Response(models.Model):
     # The publication step from which this response is counted in the cycle's published
     # figures; empty until then, and for good if privacy keeps it out.
     published_step = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # Careless-response indicators (``carelessness``), stored at submission; for HR only.
+    longest_run = models.PositiveSmallIntegerField(
+        "longest run of one answer", null=True, blank=True, editable=False
+    )
+    seconds_to_submit = models.PositiveIntegerField(
+        "seconds from first answer to submission", null=True, blank=True, editable=False
+    )
+    reverse_inconsistency = models.FloatField(
+        "share of dimensions contradicting their reverse-keyed statements",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    # Codes separated by spaces (``carelessness.Flag``); empty when nothing was flagged.
+    # The new columns that can't be null have database defaults too, so that rows written
+    # without naming them (bulk loads with COPY, code from before them) still go in.
+    flags = models.CharField(
+        "careless-response flags",
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
 
     objects = ResponseQuerySet.as_manager()
 
@@ -493,6 +531,15 @@ class Publication(models.Model):
         default=0, help_text="Of those, people who were a member of a team when they submitted."
     )
     counted = models.PositiveIntegerField(help_text="Responses in the published figures.")
+    careless_counted = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Of those counted, responses flagged as careless."
+    )
+    careless_left_out = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Responses flagged as careless and left out of the figures, as the cycle "
+        "asks (not counted in any group).",
+    )
     # The teams whose figures took in the people first counted at this step (a person is
     # counted in their snapshot teams that are listed here).
     teams = models.JSONField(default=list)

@@ -290,7 +290,8 @@ def _cycle_rows(now) -> list[dict]:
     cheaper to build and to plan on every dashboard read, however many steps a live
     cycle has published. A cycle showing figures while open also gets ``pending``, the
     number of responses waiting to be published, and their ``fingerprint`` (one more
-    query, only then).
+    query, only then). Responses flagged as careless are not waiting in a cycle that
+    leaves them out: no step will ever claim them, so they must not prompt one.
     """
     rows = list(
         Cycle.objects.started(now)
@@ -308,6 +309,7 @@ def _cycle_rows(now) -> list[dict]:
             for cycle_pk, n, pk_sum in Response.objects.filter(
                 cycle_id__in=live, status=Response.Status.SUBMITTED, published_step__isnull=True
             )
+            .filter(Q(flags="") | Q(cycle__leave_out_careless=False))
             .values("cycle_id")
             .annotate(n=Count("pk"), s=Sum("pk"))
             .values_list("cycle_id", "n", "s")

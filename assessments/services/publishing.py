@@ -2,6 +2,11 @@
 
 Each publication step counts people in groups that ``privacy.admit`` allows, and stores
 sums that pages read back (see ``queries.team`` and ``queries.organisation``).
+
+A cycle set to leave careless responses out (``Cycle.leave_out_careless``) never lets a
+step claim a response with careless-response flags: they are not candidates, so
+``privacy.admit`` and every published figure are made without them. Either way, each
+publication records how many flagged responses it counted or left out.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, IntegerField, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 
@@ -107,9 +112,7 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
             return None
         final = now >= cycle.closes_at
         step = latest.step + 1 if latest else 1
-        waiting = Response.objects.filter(
-            cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
-        )
+        waiting = _claimable(cycle)
         claimed = waiting.update(published_step=step)
         if not final and claimed < cycle.k:
             _give_back(cycle, step=step)
@@ -149,6 +152,7 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
             .count(),
             counted=groups[None].n,
             teams=teams,
+            **_careless_counts(cycle),
         )
         for group in groups.values():
             group.publication = publication
@@ -157,6 +161,35 @@ def _publish(*, cycle_pk: int, now) -> Publication | None:
             publish_checked=waiting_fingerprint(len(left_out), sum(left_out))
         )
     return publication
+
+
+def _claimable(cycle: Cycle) -> QuerySet[Response]:
+    """Submitted responses that a step of this cycle would claim: not yet counted, and
+    not flagged as careless when the cycle leaves those out."""
+    waiting = Response.objects.filter(
+        cycle=cycle, status=Response.Status.SUBMITTED, published_step__isnull=True
+    )
+    if cycle.leave_out_careless:
+        waiting = waiting.filter(flags="")
+    return waiting
+
+
+def _careless_counts(cycle: Cycle) -> dict[str, int]:
+    """Flagged responses counted in the cycle's figures so far, and those left out as
+    careless (only when the cycle says so: otherwise a flagged response that is not
+    counted waits, or was left out for privacy, like anyone else)."""
+    row = (
+        Response.objects.filter(cycle=cycle, status=Response.Status.SUBMITTED)
+        .exclude(flags="")
+        .aggregate(
+            counted=Count("pk", filter=Q(published_step__isnull=False)),
+            waiting=Count("pk", filter=Q(published_step__isnull=True)),
+        )
+    )
+    return {
+        "careless_counted": row["counted"],
+        "careless_left_out": row["waiting"] if cycle.leave_out_careless else 0,
+    }
 
 
 def waiting_fingerprint(count: int, pk_sum: int) -> int:

@@ -2,7 +2,8 @@
 
 Every way a response is written goes through here, so the same checks apply to all of
 them: the cycle is ready (statements on both axes), answers are known questions within
-the scale, and a submitted response is scored once, by ``score_answers``.
+the scale, and a submitted response is scored once, by ``score_answers``, and checked
+once for signs of careless answering (``careless_indicators``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .. import scoring
+from .. import carelessness, scoring
 from ..models import (
     Answer,
     Cycle,
@@ -139,6 +140,8 @@ def _locked_response(*, user: AbstractBaseUser, cycle: Cycle) -> Response:
     One INSERT ... ON CONFLICT DO UPDATE: it creates the draft or, if the row exists,
     takes its lock (a concurrent request for the same person waits here). Whether the
     row was already submitted is checked by the guarded UPDATE that ends every write.
+    The statement returns the stored ``started_at`` (see the field), so an existing
+    draft keeps the time its first answers were saved.
     """
     now = timezone.now()
     (response,) = Response.objects.bulk_create(
@@ -282,20 +285,42 @@ def record_response(
     return response
 
 
+def _items(questions: list[Question], given: Mapping[int, int]) -> list[scoring.Item]:
+    """The answers as scoring items, in the order the questionnaire shows them."""
+    return [
+        scoring.Item(
+            dimension=str(q.dimension_id), value=given[q.pk], reverse_keyed=q.reverse_keyed
+        )
+        for q in questions
+    ]
+
+
 def score_answers(
     questions: list[Question], given: Mapping[int, int], *, questionnaire: Questionnaire
 ) -> scoring.Result:
     """The scores of a complete set of answers: the one place answers become scores."""
     return scoring.score(
-        [
-            scoring.Item(
-                dimension=str(q.dimension_id), value=given[q.pk], reverse_keyed=q.reverse_keyed
-            )
-            for q in questions
-        ],
+        _items(questions, given),
         axis_of={str(q.dimension_id): q.dimension.axis for q in questions},
         scale_min=questionnaire.scale_min,
         scale_max=questionnaire.scale_max,
+    )
+
+
+def careless_indicators(
+    questions: list[Question],
+    given: Mapping[int, int],
+    *,
+    questionnaire: Questionnaire,
+    started_at: datetime,
+    submitted_at: datetime,
+) -> carelessness.Indicators:
+    """The careless-response indicators of a complete set of answers (for HR only)."""
+    return carelessness.indicators(
+        _items(questions, given),
+        scale_min=questionnaire.scale_min,
+        scale_max=questionnaire.scale_max,
+        seconds=(submitted_at - started_at).total_seconds(),
     )
 
 
@@ -306,18 +331,33 @@ def _lock_with_scores(
     given: Mapping[int, int],
     submitted_at: datetime | None = None,
 ) -> scoring.Result:
-    """Score a complete response, store its scores and mark it submitted.
+    """Score a complete response, store its scores and indicators and mark it submitted.
 
-    Call inside a transaction, with every question in ``questions`` answered in ``given``.
+    Call inside a transaction, with every question in ``questions`` answered in ``given``
+    and ``questions`` in the order they are shown (runs of answers follow that order).
     """
-    result = score_answers(questions, given, questionnaire=response.cycle.questionnaire)
+    questionnaire = response.cycle.questionnaire
+    submitted_at = submitted_at or timezone.now()
+    result = score_answers(questions, given, questionnaire=questionnaire)
+    careless = careless_indicators(
+        questions,
+        given,
+        questionnaire=questionnaire,
+        started_at=response.started_at,
+        submitted_at=submitted_at,
+    )
     fields = {
         "status": Response.Status.SUBMITTED,
-        "submitted_at": submitted_at or timezone.now(),
+        "submitted_at": submitted_at,
         "leadership_score": result.leadership,
         "management_score": result.management,
         "balance": result.balance,
         "profile": result.profile.value,
+        # In the same guarded UPDATE: the indicators cost the submission no query.
+        "longest_run": careless.longest_run,
+        "seconds_to_submit": careless.seconds_to_submit,
+        "reverse_inconsistency": careless.reverse_inconsistency,
+        "flags": carelessness.stored_flags(careless.flags),
     }
     _still_draft(response, **fields)
     for name, value in fields.items():
