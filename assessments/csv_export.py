@@ -15,6 +15,7 @@ from django.http import HttpResponse
 
 from .models import Response
 from .queries.figures import one_decimal
+from .queries.instrument import InstrumentPage
 from .queries.own import PersonalExport
 from .queries.team import TeamDashboard
 
@@ -173,4 +174,54 @@ def team_rows(dashboard: TeamDashboard) -> list[list]:
         else:
             rows.append(["trend", f"{point.cycle_name}: leadership", _r(point.leadership), ""])
             rows.append(["trend", f"{point.cycle_name}: management", _r(point.management), ""])
+    return rows
+
+
+def instrument_rows(page: InstrumentPage) -> list[list]:
+    """The instrument report: one line per dimension, then one per item (pooled figures)."""
+    cycle = page.cycle.name if page.cycle else "all cycles of this version"
+    rows: list[list] = [
+        ["questionnaire", str(page.questionnaire)],
+        ["cycle", cycle],
+        ["responses", page.reported],
+        ["computed", page.computed_at.isoformat()],
+        ["flagged as careless", page.flagged],
+        [],
+        ["dimension", "axis", "alpha", "95% CI low", "95% CI high", "reading"],
+    ]
+    for d in page.dimensions:
+        rows.append([d.name, d.axis, d.alpha, d.ci_low, d.ci_high, d.reading])
+    values = [value for value, _ in page.scale]
+    rows += [
+        [],
+        [
+            "dimension",
+            "item",
+            "statement",
+            "reverse-keyed",
+            "mean",
+            "SD",
+            "item-rest r",
+            "alpha if dropped",
+            "keying suspect",
+            *(f"answered {v}" for v in values),
+        ],
+    ]
+    for d in page.dimensions:
+        for i in d.items:
+            counts = dict(i.counts)
+            rows.append(
+                [
+                    d.name,
+                    i.number,
+                    i.text,
+                    "yes" if i.reverse_keyed else "no",
+                    i.mean,
+                    "" if i.sd is None else i.sd,
+                    "" if i.item_rest is None else i.item_rest,
+                    "" if i.alpha_if_dropped is None else i.alpha_if_dropped,
+                    "yes" if i.keying_suspect else "no",
+                    *(counts.get(v, 0) for v in values),
+                ]
+            )
     return rows

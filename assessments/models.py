@@ -625,3 +625,37 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"password reset request at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class InstrumentReport(models.Model):
+    """How well a questionnaire version measures: reliability per dimension, stored.
+
+    Computed from everyone who submitted (never per team) in one cycle, or pooled over
+    every cycle of the version (``cycle`` empty). A closed cycle's report is made once,
+    on the first read after close; the others when HR asks.
+    """
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="instrument_reports"
+    )
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    computed_at = models.DateTimeField()
+    responses = models.PositiveIntegerField()
+    # [{code, name, axis, n, alpha, ci_low, ci_high, items: [...], left_out: [...]}, ...]
+    dimensions = models.JSONField(default=list)
+    # {"flagged": n, "<flag code>": n, ...}: careless-response flags among the responses.
+    careless = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["questionnaire_id", "cycle_id"]
+        constraints = [
+            unique(
+                "questionnaire", "cycle", condition=Q(cycle__isnull=False), name="one_per_cycle"
+            ),
+            unique("questionnaire", condition=Q(cycle__isnull=True), name="one_pooled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Instrument report: {self.questionnaire}, {self.cycle or 'all cycles'}"

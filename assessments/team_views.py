@@ -6,15 +6,21 @@ only published figures. Charts get the whole numbers the page shows, so no attri
 the SVG carries more precision than the text.
 """
 
+import functools
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
-from . import charts, csv_export, tables
+from . import charts, csv_export, services, tables
 from .csv_export import csv_response
 from .models import Team
-from .queries import access, organisation
+from .queries import access, instrument, organisation
 from .queries import team as team_pages
 
 SPREAD_LABEL = "Spread (± 1 standard deviation)"
@@ -166,3 +172,73 @@ def organisation_overview(request: HttpRequest) -> HttpResponse:
             axis_class="",
         )
     return render(request, "assessments/organisation_overview.html", context)
+
+
+def _hr_only(view):
+    """HR and administrators (the organisation permission); 404 for everyone else."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not access.sees_organisation(request.user):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return never_cache(login_required(wrapper))
+
+
+def _instrument(request: HttpRequest) -> instrument.InstrumentPage:
+    """The report asked for: ``report=c<cycle id>`` or ``v<version id>`` (all its cycles)."""
+    params = request.POST if request.method == "POST" else request.GET
+    raw = params.get("report", "")
+    wanted = {}
+    if raw:
+        kind, number = raw[:1], raw[1:]
+        if kind not in ("c", "v") or not number.isdigit() or len(number) > 18:
+            raise Http404("No such report.")
+        wanted = {"cycle_pk" if kind == "c" else "questionnaire_pk": int(number)}
+    page = instrument.instrument_page(**wanted)
+    if page is None:
+        raise Http404("No such report.")
+    return page
+
+
+@_hr_only
+@require_safe
+def instrument_report(request: HttpRequest) -> HttpResponse:
+    """How reliably each dimension measures, pooled over everyone who submitted."""
+    context = {"page": _instrument(request), "nav_section": "teams"}
+    return render(request, "assessments/instrument_report.html", context)
+
+
+@_hr_only
+@require_POST
+def instrument_compute(request: HttpRequest) -> HttpResponse:
+    """Compute (again) the report of an open cycle or of a version's cycles pooled."""
+    page = _instrument(request)
+    url = reverse("assessments:instrument-report")
+    if page.questionnaire is not None:
+        url += f"?{urlencode({'report': page.key})}"
+    if not page.can_compute or page.questionnaire is None:
+        messages.info(request, "This report is made once, when the cycle closes.")
+        return redirect(url)
+    report = services.compute_instrument_report(questionnaire=page.questionnaire, cycle=page.cycle)
+    if report is None:
+        messages.error(
+            request,
+            f"The report needs at least {page.minimum} submitted responses; "
+            f"there are {page.responses}.",
+        )
+    else:
+        messages.success(request, f"The report was computed from {report.responses} responses.")
+    return redirect(url)
+
+
+@_hr_only
+@require_safe
+def instrument_export(request: HttpRequest) -> HttpResponse:
+    """The instrument report as CSV: per dimension and per item."""
+    page = _instrument(request)
+    if not page.ready:
+        raise Http404("No report yet.")
+    suffix = f"cycle-{page.cycle.pk}" if page.cycle else f"version-{page.questionnaire.pk}"
+    return csv_response(f"lvm-instrument-{suffix}.csv", csv_export.instrument_rows(page))

@@ -29,4 +29,11 @@ urlpatterns = [
     path("teams/<id:team_pk>/", team_views.team_dashboard, name="team-dashboard"),
     path("teams/<id:team_pk>/export.csv", team_views.team_export, name="team-export"),
     path("organisation/", team_views.organisation_overview, name="organisation-overview"),
+    path("organisation/instrument/", team_views.instrument_report, name="instrument-report"),
+    path(
+        "organisation/instrument/compute/",
+        team_views.instrument_compute,
+        name="instrument-compute",
+    ),
+    path("organisation/instrument.csv", team_views.instrument_export, name="instrument-export"),
 ]

@@ -85,6 +85,7 @@ DASHBOARD_MS, DASHBOARD_QUERIES = 10.0, 7
 FLOOR_FACTOR = 2.0  # a dashboard costs at most this many times the signed-in 404
 SIZE_FACTOR = 1.2  # the 10,000-member dashboard at most this many times the 10-member one
 OVERVIEW_MS = 30.0
+INSTRUMENT_SECONDS = 10.0  # the instrument report of a closed cycle, computed once
 PAGE_MS, PAGE_QUERIES = 30.0, 10  # results page and submission
 
 
@@ -208,7 +209,8 @@ class Bench:
         if build_only:
             return None
         publishing = self.publish(cycle)
-        return self.measure(cycle, publishing, repeat=repeat)
+        report = self.instrument(cycle)
+        return self.measure(cycle, [publishing, report], repeat=repeat)
 
     def existing(self) -> Cycle | None:
         """The benchmark's closed cycle, if the data is there; refuses an outdated layout."""
@@ -562,9 +564,37 @@ class Bench:
         measurement.check(elapsed <= PUBLISH_SECONDS, f"over {PUBLISH_SECONDS:.0f} s")
         return measurement
 
+    def instrument(self, cycle: Cycle) -> Measurement:
+        """Compute the closed cycle's instrument report, timed (once per cycle in use)."""
+        answers = Answer.objects.filter(response__cycle=cycle).count()
+        queries = CaptureQueriesContext(connection)
+        gc.collect()
+        with queries:
+            started = time.perf_counter()
+            report = services.compute_instrument_report(
+                questionnaire=cycle.questionnaire, cycle=cycle
+            )
+            elapsed = time.perf_counter() - started
+        if report is None:
+            raise BenchError("The instrument report of the benchmark cycle was not computed.")
+        alphas = [d["alpha"] for d in report.dimensions if d["alpha"] is not None]
+        self.write(
+            f"Instrument report of {report.responses:,} responses ({answers:,} answers) in "
+            f"{elapsed:.2f} s ({len(queries)} queries); alpha "
+            f"{min(alphas):.2f}-{max(alphas):.2f} over {len(report.dimensions)} dimensions."
+        )
+        measurement = Measurement(
+            f"instrument report ({answers:,} answers)",
+            [elapsed],
+            len(queries),
+            target=f"≤ {INSTRUMENT_SECONDS:.0f} s",
+        )
+        measurement.check(elapsed <= INSTRUMENT_SECONDS, f"over {INSTRUMENT_SECONDS:.0f} s")
+        return measurement
+
     # --- measuring ---------------------------------------------------------------------------
 
-    def measure(self, cycle: Cycle, publishing: Measurement, *, repeat: int) -> list[Measurement]:
+    def measure(self, cycle: Cycle, timed: list[Measurement], *, repeat: int) -> list[Measurement]:
         User = get_user_model()
         # team_sizes puts the 1,000-member team first and the 10-member team second.
         big = Team.objects.filter(name__startswith=f"{MARKER} team 00000 ").first()
@@ -699,7 +729,7 @@ class Bench:
                 for entry in plan:
                     results[entry[0]].timings.append(once(entry))
         check_targets(results, floor="signed-in 404 (floor)", dashboards=dashboard, small=small.pk)
-        measurements = [publishing, *results.values()]
+        measurements = [*timed, *results.values()]
         self.write()
         self.write(report(measurements))
         return measurements

@@ -77,6 +77,11 @@ MATRIX = {
         _only(["manager", "hr", "admin"]),
     ),
     "assessments:organisation-overview": (None, "get", _only(["hr", "admin"])),
+    "assessments:instrument-report": (None, "get", _only(["hr", "admin"])),
+    # HR asks for a report of the open cycle: too few responses, back to the page.
+    "assessments:instrument-compute": (None, "post", {**_signed_in(404), "hr": 302, "admin": 302}),
+    # No report yet (one response): nothing to download, for anyone.
+    "assessments:instrument-export": (None, "get", _only([])),
     "login": (None, "get", _all(200)),
     "logout": (None, "post", _all(200)),  # the "You are logged out" page
     "password_change": (None, "get", _signed_in(200)),

@@ -3,11 +3,14 @@
 - ``responses``: a person's drafts and submission, recorded responses (seeding), erasure;
 - ``questionnaires``: questionnaire files (checking, loading, importing as a new version,
   exporting), copying a version;
-- ``publishing``: making a cycle's team and organisation figures.
+- ``publishing``: making a cycle's team and organisation figures;
+- ``instrument``: the instrument report (reliability per dimension), stored.
 
 Views, admin actions, commands, benchmarks and tests write through these functions.
 """
 
+from .instrument import MIN_RESPONSES as INSTRUMENT_MIN_RESPONSES
+from .instrument import compute_instrument_report
 from .publishing import (
     BINS,
     publication_due,
@@ -45,6 +48,8 @@ from .responses import (
 )
 
 __all__ = [
+    "INSTRUMENT_MIN_RESPONSES",
+    "compute_instrument_report",
     "BINS",
     "DEFAULT_FILE",
     "AlreadySubmitted",

@@ -1,0 +1,185 @@
+"""The instrument report: database totals, the stored report, the page and its CSV.
+
+The statistics themselves are checked against a reference in test_reliability.py; here
+the report is checked against the same statistics computed from the raw answers.
+"""
+
+import csv
+import io
+import random
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import reliability, services
+from assessments.models import InstrumentReport, Question
+from assessments.queries.instrument import instrument_page
+from assessments.queries.instrument_data import dimension_totals
+
+from .conftest import make_cycle, make_hr, make_user
+
+
+def answer_people(cycle, count, *, seed=1, flip=None, prefix="p"):
+    """``count`` people who answer with one level per person plus noise.
+
+    ``flip``: a question id whose answer is given the wrong way round (a keying mistake).
+    Returns the raw answers, one {question id: value} per person.
+    """
+    rng = random.Random(seed)
+    questions = services.cycle_questions(cycle)
+    raw = []
+    for i in range(count):
+        level = rng.uniform(1.5, 4.5)
+        answers = {}
+        for q in questions:
+            value = min(5, max(1, round(level + rng.gauss(0, 0.7))))
+            if q.reverse_keyed != (q.pk == flip):
+                value = 6 - value
+            answers[q.pk] = value
+        raw.append(answers)
+        services.record_response(
+            user=make_user(f"{prefix}{seed}-{i}"),
+            cycle=cycle,
+            answers=answers,
+            questions=questions,
+            started_at=cycle.opens_at,
+            submitted_at=cycle.opens_at + timedelta(hours=1),
+        )
+    return raw
+
+
+def raw_reliability(raw, questions):
+    """The reliability of each dimension straight from the raw answers."""
+    out = {}
+    for dimension_id in dict.fromkeys(q.dimension_id for q in questions):
+        items = [q for q in questions if q.dimension_id == dimension_id]
+        rows = [
+            reliability.keyed(
+                [r[q.pk] for q in items],
+                [q.reverse_keyed for q in items],
+                scale_min=1,
+                scale_max=5,
+            )
+            for r in raw
+        ]
+        out[dimension_id] = reliability.analyse(
+            reliability.moments_from_rows(rows), reverse_keyed=[q.reverse_keyed for q in items]
+        )
+    return out
+
+
+@pytest.fixture
+def closed(questionnaire):
+    return make_cycle(questionnaire, name="Spring", open_=False)
+
+
+def test_database_totals_give_the_statistics_of_the_raw_answers(questionnaire, closed):
+    raw = answer_people(closed, 12)
+    questions = services.cycle_questions(closed)
+    expected = raw_reliability(raw, questions)
+    report = services.compute_instrument_report(questionnaire=questionnaire, cycle=None)
+    assert report is None  # below 30 responses: nothing stored
+    totals = dimension_totals(
+        questionnaire_id=questionnaire.pk, cycle_ids=[closed.pk], scale_min=1, scale_max=5
+    )
+    for dimension in totals:
+        ids = [i.question_id for i in dimension.items]
+        products = {(i, i): dimension.squares[q] for i, q in enumerate(ids)}
+        products |= {(ids.index(a), ids.index(b)): v for (a, b), v in dimension.products.items()}
+        moments = reliability.moments_from_sums(
+            n=dimension.n, sums=[dimension.sums[q] for q in ids], products=products
+        )
+        assert reliability.cronbach_alpha(moments) == pytest.approx(
+            expected[dimension.dimension_id].alpha
+        )
+
+
+def test_a_closed_cycle_gets_its_report_on_the_first_read(questionnaire, closed):
+    raw = answer_people(closed, 30)
+    questions = services.cycle_questions(closed)
+    expected = raw_reliability(raw, questions)
+    page = instrument_page(cycle_pk=closed.pk)
+    assert page.ready and page.reported == 30 and not page.can_compute
+    assert InstrumentReport.objects.filter(cycle=closed).count() == 1
+    by_name = {d.name: d for d in page.dimensions}
+    for dimension_id, stats in expected.items():
+        name = questions[[q.dimension_id for q in questions].index(dimension_id)].dimension.name
+        assert by_name[name].alpha == pytest.approx(stats.alpha, abs=1e-4)
+        for item, item_stats in zip(by_name[name].items, stats.items, strict=True):
+            assert item.item_rest == pytest.approx(item_stats.item_rest, abs=1e-4)
+    # The raw mean, as people answered (not turned round), and every answer counted.
+    first = by_name[questions[1].dimension.name].items[1]
+    assert first.mean == pytest.approx(sum(r[questions[1].pk] for r in raw) / 30, abs=1e-4)
+    assert sum(people for _, people in first.counts) == 30
+    # Read again: the stored report, not a new one.
+    again = instrument_page(cycle_pk=closed.pk)
+    assert again.computed_at == page.computed_at
+
+
+def test_below_thirty_responses_there_is_no_report(questionnaire, closed):
+    answer_people(closed, 29)
+    page = instrument_page(cycle_pk=closed.pk)
+    assert page.too_few and not page.ready and page.responses == 29
+    assert not InstrumentReport.objects.exists()
+
+
+def test_a_wrongly_keyed_item_is_named_in_the_reading(questionnaire, closed):
+    reversed_item = Question.objects.filter(reverse_keyed=True).order_by("order").first()
+    answer_people(closed, 40, flip=reversed_item.pk)
+    page = instrument_page(cycle_pk=closed.pk)
+    dimension = next(d for d in page.dimensions if d.name == reversed_item.dimension.name)
+    suspect = [i for i in dimension.items if i.keying_suspect]
+    assert [i.text for i in suspect] == [reversed_item.text]
+    assert f"Item {suspect[0].number} is reverse-keyed" in dimension.reading
+
+
+def test_pooled_reports_are_computed_when_hr_asks(client, questionnaire, closed):
+    answer_people(closed, 20, seed=1)
+    later = make_cycle(questionnaire, name="Autumn")
+    answer_people(later, 15, seed=2)
+    client.force_login(make_hr())
+    url = reverse("assessments:instrument-report")
+    html = client.get(f"{url}?report=v{questionnaire.pk}").content.decode()
+    assert "No report yet for all cycles of this version" in html
+    response = client.post(
+        reverse("assessments:instrument-compute"), {"report": f"v{questionnaire.pk}"}
+    )
+    assert response.status_code == 302
+    report = InstrumentReport.objects.get(cycle=None)
+    assert report.responses == 35
+    html = client.get(response["Location"]).content.decode()
+    assert "computed from 35 responses" in html and "α" in html
+
+
+def test_the_page_and_csv_are_for_hr_only(client, alice, bob, questionnaire, closed):
+    answer_people(closed, 30)
+    url = f"{reverse('assessments:instrument-report')}?report=c{closed.pk}"
+    export = f"{reverse('assessments:instrument-export')}?report=c{closed.pk}"
+    for person in (alice, bob):
+        client.force_login(person)
+        assert client.get(url).status_code == 404
+        assert client.get(export).status_code == 404
+    client.force_login(make_hr())
+    page = client.get(url)
+    assert page.status_code == 200 and "Reading" in page.content.decode()
+    rows = list(csv.reader(io.StringIO(client.get(export).content.decode())))
+    assert ["responses", "30"] in rows
+    assert any(row[:2] == ["Leadership 0", "leadership"] for row in rows)
+
+
+@pytest.mark.parametrize("report", ["x1", "c", "c12abc", "v99999", "c99999"])
+def test_a_tampered_report_address_answers_404(client, questionnaire, closed, report):
+    client.force_login(make_hr())
+    url = reverse("assessments:instrument-report")
+    assert client.get(f"{url}?report={report}").status_code == 404
+
+
+def test_a_closed_cycles_report_is_not_recomputed_on_request(client, questionnaire, closed):
+    answer_people(closed, 30)
+    client.force_login(make_hr())
+    first = instrument_page(cycle_pk=closed.pk).computed_at
+    closed.closes_at = timezone.now() - timedelta(days=1)
+    client.post(reverse("assessments:instrument-compute"), {"report": f"c{closed.pk}"})
+    assert InstrumentReport.objects.get(cycle=closed).computed_at == first
