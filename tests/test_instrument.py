@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessments import reliability, services
 from assessments.models import InstrumentReport, Question
-from assessments.queries.instrument import instrument_page
+from assessments.queries.instrument import alpha_word, instrument_page
 from assessments.queries.instrument_data import dimension_totals
 
 from .conftest import make_cycle, make_hr, make_user
@@ -183,3 +183,22 @@ def test_a_closed_cycles_report_is_not_recomputed_on_request(client, questionnai
     closed.closes_at = timezone.now() - timedelta(days=1)
     client.post(reverse("assessments:instrument-compute"), {"report": f"c{closed.pk}"})
     assert InstrumentReport.objects.get(cycle=closed).computed_at == first
+
+
+@pytest.mark.parametrize(
+    ("alpha", "word"),
+    [
+        (0.9, "excellent"),
+        (0.7998, "good"),  # the page shows 0.80: the word agrees with it
+        (0.6951, "acceptable"),
+        (0.6949, "below 0.70"),
+        (None, "no estimate (the answers did not vary)"),
+    ],
+)
+def test_the_verdict_agrees_with_the_alpha_shown(alpha, word):
+    assert alpha_word(alpha) == word
+
+
+def test_the_default_report_is_the_latest_closed_cycle(questionnaire, closed):
+    make_cycle(questionnaire, name="Autumn")
+    assert instrument_page().cycle == closed

@@ -21,8 +21,10 @@ LOW_ITEM_REST = 0.30  # an item below this measures little of what its scale mea
 
 
 def alpha_word(alpha: float | None) -> str:
+    """How an alpha reads, judged on the two decimals the page shows."""
     if alpha is None:
         return "no estimate (the answers did not vary)"
+    alpha = round(alpha, 2)
     if alpha >= 0.90:
         return "excellent"
     if alpha >= 0.80:
@@ -63,7 +65,7 @@ class DimensionQuality:
 
     @property
     def below(self) -> bool:
-        return self.alpha is None or self.alpha < GOOD_ALPHA
+        return self.alpha is None or round(self.alpha, 2) < GOOD_ALPHA
 
     @property
     def reading(self) -> str:
@@ -211,7 +213,9 @@ def instrument_page(
         if questionnaire is None:
             return None
     else:
-        cycle = Cycle.objects.started(now).select_related("questionnaire").first()
+        # The latest closed cycle (it has its report), else the latest to have opened.
+        started = Cycle.objects.started(now).select_related("questionnaire")
+        cycle = started.filter(closes_at__lte=now).first() or started.first()
         questionnaire = cycle.questionnaire if cycle else None
     choices = _choices(questionnaire.pk if questionnaire else None, cycle.pk if cycle else None)
     if questionnaire is None:
