@@ -129,7 +129,13 @@ def team_rows(dashboard: TeamDashboard) -> list[list]:
     org = figures.org
     rows += [
         ["about", "counted in the figures", figures.team.counted, org.counted if org else ""],
-        ["about", "left out to protect privacy", dashboard.left_out, ""],
+        [
+            "about",
+            "left out to protect privacy"
+            + (" or flagged as careless" if cycle.careless_left_out else ""),
+            dashboard.left_out,
+            "",
+        ],
     ]
     if cycle.is_open:
         rows.append(["about", "in progress", dashboard.in_progress, ""])

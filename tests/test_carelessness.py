@@ -31,6 +31,7 @@ from .conftest import (
     close_cycle,
     csv_rows,
     make_cycle,
+    make_hr,
     make_member,
     make_questionnaire,
     submit_levels,
@@ -498,3 +499,18 @@ def test_a_live_cycle_that_keeps_flagged_responses_counts_them(live):
     assert (publication.counted, publication.careless_counted) == (10, 5)
     assert publication.careless_left_out == 0
     assert PublishedGroup.objects.get(publication=publication, team=team).n == 10
+
+
+def test_pages_and_csv_tell_careless_from_privacy_when_leaving_them_out(client, two_teams):
+    cycle, alpha, beta, careless = two_teams
+    Cycle.objects.filter(pk=cycle.pk).update(leave_out_careless=True)
+    client.force_login(make_hr())
+    html = " ".join(
+        client.get(reverse("assessments:organisation-overview")).content.decode().split()
+    )
+    assert "3 responses are left out because they were flagged as careless" in html
+    assert "people are not counted" not in html  # nobody is left out for privacy here
+    team = client.get(reverse("assessments:team-dashboard", args=[alpha.pk])).content.decode()
+    assert "this cycle leaves out responses flagged as careless" in " ".join(team.split())
+    export = client.get(reverse("assessments:team-export", args=[alpha.pk])).content.decode()
+    assert "left out to protect privacy or flagged as careless,2" in export

@@ -21,6 +21,7 @@ from assessments.models import (
     Team,
     TeamSnapshot,
 )
+from assessments.services.responses import careless_indicators
 from perf import bench
 from perf.common import ROOT, split_into_teams
 
@@ -80,6 +81,7 @@ def test_builds_a_small_organisation_publishes_it_and_measures_every_page():
         "results page",
         "submission of 40 items",
         "ms per 1,000 respondents",
+        "instrument report (8,000 answers)",
     ):
         assert line in out
     # The overview is HR's: the benchmark's HR user has the permission (the HR group).
@@ -100,6 +102,34 @@ def test_stored_scores_are_the_ones_the_services_give_the_stored_answers():
         assert response.profile == expected.profile.value
         stored = dict(response.dimension_scores.values_list("dimension_id", "score"))
         assert stored == pytest.approx({int(d): v for d, v in expected.dimension_scores.items()})
+        careless = careless_indicators(
+            questions,
+            given,
+            questionnaire=cycle.questionnaire,
+            started_at=response.started_at,
+            submitted_at=response.submitted_at,
+        )
+        assert (response.longest_run, response.seconds_to_submit) == (
+            careless.longest_run,
+            careless.seconds_to_submit,
+        )
+        assert response.reverse_inconsistency == pytest.approx(careless.reverse_inconsistency)
+        assert response.flags == " ".join(careless.flags)
+
+
+@pytest.mark.django_db
+def test_answers_come_from_the_latent_trait_model_with_a_few_straight_liners(monkeypatch):
+    """The dimensions measure something, and straight-liners are flagged as careless."""
+    monkeypatch.setattr(bench, "STRAIGHT_LINERS", 0.1)
+    run("--respondents", "200", "--build-only")
+    cycle = Cycle.objects.select_related("questionnaire").get(name="Benchmark")
+    flagged = Response.objects.filter(cycle=cycle).exclude(flags="")
+    liners = flagged.filter(longest_run=40)
+    assert 5 <= liners.count() <= 40
+    assert all("too_fast" in flags for flags in liners.values_list("flags", flat=True))
+    report = services.compute_instrument_report(questionnaire=cycle.questionnaire, cycle=cycle)
+    # Uniform random answers would give an alpha near 0.
+    assert min(d["alpha"] for d in report.dimensions) > 0.5
 
 
 @pytest.mark.django_db

@@ -84,6 +84,8 @@ class CycleRef:
     final: bool  # published after closing: its figures never change again
     published_at: datetime | None
     in_teams: int = 0  # people who were in a team when they submitted, as published
+    leave_out_careless: bool = False  # the cycle leaves responses flagged careless out
+    careless_left_out: int = 0  # so many, in the whole organisation, as published
 
     @property
     def is_open(self) -> bool:
@@ -273,6 +275,7 @@ _CYCLE_FIELDS = (
     "closes_at",
     "min_group_size",
     "show_while_open",
+    "leave_out_careless",
     "publish_checked",
     "latest__pk",
     "latest__step",
@@ -280,6 +283,7 @@ _CYCLE_FIELDS = (
     "latest__published_at",
     "latest__k",
     "latest__in_teams",
+    "latest__careless_left_out",
 )
 
 
@@ -361,6 +365,8 @@ def cycle_refs() -> tuple[CycleRef, ...]:
                 final=final,
                 published_at=c["latest__published_at"],
                 in_teams=c["latest__in_teams"] or 0,
+                leave_out_careless=c["leave_out_careless"],
+                careless_left_out=c["latest__careless_left_out"] or 0,
             )
         )
     return tuple(refs)

@@ -43,9 +43,14 @@ class OrganisationOverview:
 
     @property
     def left_out(self) -> int:
+        """People not counted to protect privacy (careless responses left out aside)."""
         if self.org is None:
             return 0
-        return max(0, self.org.submitted - self.org.counted)
+        return max(0, self.org.submitted - self.org.counted - self.careless_left_out)
+
+    @property
+    def careless_left_out(self) -> int:
+        return self.cycle.careless_left_out if self.org and self.cycle else 0
 
     @property
     def quadrant(self) -> tuple[QuadrantCell, ...]:

@@ -47,6 +47,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{cycle.name}: published {kind} (step {publication.step}), counting "
                 f"{publication.counted} of {publication.submitted} responses "
-                f"({publication.left_out} left out to protect privacy)."
+                f"({publication.left_out - publication.careless_left_out} left out to protect "
+                f"privacy, {publication.careless_left_out} flagged as careless)."
             )
         self.stdout.write(self.style.SUCCESS(f"Published {published} cycle(s)."))
