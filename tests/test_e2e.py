@@ -168,3 +168,27 @@ def test_answers_given_before_a_time_out_never_reach_the_next_person(browser, li
     assert page.get_by_role("link", name="Start").is_visible()
     assert not [p for p in problems if "Content Security Policy" in p]
     context.close()
+
+
+def test_hr_reads_the_instrument_report_on_desktop_and_phone(browser, live_server, demo):
+    """The demo's closed cycle: sensible alphas, no horizontal scroll, no axe violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    base = live_server.url
+    for width in (1280, 375):
+        context, page, problems = _open(browser, width=width)
+        _log_in(page, base, "helga")
+        page.goto(f"{base}/organisation/")
+        page.get_by_role("link", name="How well the questionnaire measures").click()
+        page.get_by_role("heading", name="Reading").wait_for()
+        assert "Spring 2026" in page.locator("h1 + p").inner_text()
+        readings = page.locator("#reading-heading + ul li").all_inner_texts()
+        assert len(readings) == 10
+        alphas = [float(text.split("α ")[1][:4]) for text in readings]
+        assert all(0.7 <= alpha <= 0.95 for alpha in alphas), readings
+        assert page.get_by_text("carry at least one careless-response flag").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+        assert not problems
+        context.close()
