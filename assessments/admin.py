@@ -17,6 +17,7 @@ from .models import (
     Cycle,
     Dimension,
     DimensionScore,
+    FlaggedResponse,
     Membership,
     Publication,
     Question,
@@ -401,6 +402,49 @@ class ResponseAdmin(admin.ModelAdmin):
     def export_csv(self, request, queryset):
         rows = csv_export.response_rows(queryset.select_related("respondent", "cycle"))
         return csv_response("lvm-responses.csv", rows)
+
+
+@admin.register(FlaggedResponse)
+class FlaggedResponseAdmin(admin.ModelAdmin):
+    """HR's list of submitted responses with careless-response flags, without any answer
+    or score: who, which cycle, which flags and the measures behind them."""
+
+    list_display = [
+        "respondent",
+        "cycle",
+        "submitted_at",
+        "careless_flags",
+        "longest_run",
+        "seconds_to_submit",
+        "reverse_inconsistency",
+    ]
+    fields = list_display
+    list_filter = [CarelessFilter, "cycle"]
+    search_fields = ["respondent__username", "respondent__first_name", "respondent__last_name"]
+    list_select_related = ["respondent", "cycle"]
+    actions = None
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Response.Status.SUBMITTED)
+            .exclude(flags="")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    careless_flags = ResponseAdmin.careless_flags
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 User = get_user_model()

@@ -452,6 +452,19 @@ class Response(models.Model):
         return self.status == self.Status.SUBMITTED
 
 
+class FlaggedResponse(Response):
+    """A submitted response seen only for its careless-response flags (HR's admin list).
+
+    The same rows as Response, shown without answers or scores: HR may follow up on a
+    flag, never read how someone answered.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "careless-response flag"
+        verbose_name_plural = "careless-response flags"
+
+
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")

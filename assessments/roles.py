@@ -34,6 +34,7 @@ HR_PERMISSIONS = [
     ("assessments", "membership", ("add", "change", "delete", "view")),
     ("assessments", "cycle", ("add", "change", "view")),
     ("assessments", "response", ("delete",)),
+    ("assessments", "flaggedresponse", ("view",)),
     ("assessments", "publication", ("view",)),
     ("auth", "user", ("add", "change", "view")),
 ]

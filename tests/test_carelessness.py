@@ -330,6 +330,29 @@ def test_hr_sees_the_careless_counts_on_a_publication(client, helga, flagged, fo
     assert "Careless counted" in page.content.decode()
 
 
+def test_hr_lists_who_was_flagged_but_never_their_answers_or_scores(
+    client, helga, flagged, forty, bob
+):
+    services.record_response(
+        user=bob,
+        cycle=forty,
+        answers=answers_for(forty, 4, 2),
+        started_at=forty.opens_at,
+        submitted_at=timezone.now(),
+    )
+    client.force_login(helga)
+    page = client.get(reverse("admin:assessments_flaggedresponse_changelist"))
+    assert page.status_code == 200
+    assert [r.respondent.username for r in page.context["cl"].result_list] == ["alice"]
+    detail = client.get(reverse("admin:assessments_flaggedresponse_change", args=[flagged.pk]))
+    html = detail.content.decode()
+    assert detail.status_code == 200 and LABELS[0] in html
+    assert "Leadership score" not in html and "Answers" not in html
+    # The response itself, with its answers and scores, stays closed to HR.
+    closed = client.get(reverse("admin:assessments_response_change", args=[flagged.pk]))
+    assert closed.status_code == 403
+
+
 def test_the_cycle_admin_offers_the_setting(client, staff, cycle):
     client.force_login(staff)
     html = client.get(reverse("admin:assessments_cycle_change", args=[cycle.pk])).content.decode()
