@@ -279,14 +279,8 @@ class CycleAdmin(admin.ModelAdmin):
         return []
 
 
-@admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
-    """Publications are made by the application (on the first read after a cycle closes,
-    or by ``manage.py publish_results``) and never edited: they are read-only here."""
-
-    list_display = ["cycle", "step", "is_final", "published_at", "counted", "submitted", "k"]
-    list_filter = ["is_final"]
-    list_select_related = ["cycle"]
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows the system writes; people with the view permission may read them, no more."""
 
     def has_add_permission(self, request):
         return False
@@ -296,6 +290,16 @@ class PublicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Publication)
+class PublicationAdmin(ViewOnlyAdmin):
+    """Publications are made by the application (on the first read after a cycle closes,
+    or by ``manage.py publish_results``) and never edited: they are read-only here."""
+
+    list_display = ["cycle", "step", "is_final", "published_at", "counted", "submitted", "k"]
+    list_filter = ["is_final"]
+    list_select_related = ["cycle"]
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -405,7 +409,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(FlaggedResponse)
-class FlaggedResponseAdmin(admin.ModelAdmin):
+class FlaggedResponseAdmin(ViewOnlyAdmin):
     """HR's list of submitted responses with careless-response flags, without any answer
     or score: who, which cycle, which flags and the measures behind them."""
 
@@ -436,15 +440,6 @@ class FlaggedResponseAdmin(admin.ModelAdmin):
         return self.fields
 
     careless_flags = ResponseAdmin.careless_flags
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 User = get_user_model()

@@ -128,19 +128,18 @@ class InstrumentPage:
         return self.responses < self.minimum and not self.ready
 
 
+def _fields(row: dict, *names: str) -> dict:
+    return {name: row[name] for name in names}
+
+
 def _item(row: dict, dimension_alpha: float | None) -> ItemQuality:
     item_rest, dropped = row["item_rest"], row["alpha_if_dropped"]
     weak = (item_rest is not None and item_rest < LOW_ITEM_REST) or (
         dropped is not None and dimension_alpha is not None and dropped > dimension_alpha
     )
     return ItemQuality(
-        number=row["number"],
-        text=row["text"],
-        reverse_keyed=row["reverse_keyed"],
-        mean=row["mean"],
-        sd=row["sd"],
+        **_fields(row, "number", "text", "reverse_keyed", "mean", "sd", "item_rest"),
         counts=tuple((int(v), c) for v, c in row["counts"].items()),
-        item_rest=item_rest,
         alpha_if_dropped=dropped,
         keying_suspect=row["keying_suspect"],
         weak=weak,
@@ -149,12 +148,7 @@ def _item(row: dict, dimension_alpha: float | None) -> ItemQuality:
 
 def _dimension(row: dict) -> DimensionQuality:
     return DimensionQuality(
-        code=row["code"],
-        name=row["name"],
-        axis=row["axis"],
-        alpha=row["alpha"],
-        ci_low=row["ci_low"],
-        ci_high=row["ci_high"],
+        **_fields(row, "code", "name", "axis", "alpha", "ci_low", "ci_high"),
         items=tuple(_item(i, row["alpha"]) for i in row["items"]),
         left_out=tuple(row["left_out"]),
     )
