@@ -6,15 +6,16 @@ size; timed unit tests cannot show that. This script builds (once) a synthetic
 organisation in the configured database: by default 100,000 respondents who submitted a
 40-item questionnaire in a cycle that has closed, in teams of 10 to 1,000 members, plus a
 10,000-member division made of whole teams (its people are also in their own team). Each
-submitted response has its team snapshot, as a submission stores it. A small second cycle
-stays open for the submission benchmark.
+submitted response has its team snapshot and careless-response indicators, as a
+submission stores them; the answers come from the demo's latent-trait model. A small
+second cycle stays open for the submission benchmark.
 
-Every run then publishes the closed cycle (timed; an earlier publication is undone first)
-and times real requests through Django's test client, interleaved: a signed-in 404 (the
-floor), the home page, the dashboards of the 10-, 1,000- and 10,000-member teams, the
-organisation overview, one person's results page and one 40-item submission (a fresh
-user each time). It prints median and p95 server time and the SQL queries of one request,
-next to the target of each. See perf/README.md.
+Every run then publishes the closed cycle (timed; an earlier publication is undone first),
+computes its instrument report (timed) and times real requests through Django's test
+client, interleaved: a signed-in 404 (the floor), the home page, the dashboards of the
+10-, 1,000- and 10,000-member teams, the organisation overview, one person's results page
+and one 40-item submission (a fresh user each time). It prints median and p95 server time
+and the SQL queries of one request, next to the target of each. See perf/README.md.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lvm_bench python -m perf.bench
 """
@@ -52,7 +53,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import roles, services
+from assessments import carelessness, demo, roles, services
 from assessments.models import (
     Answer,
     Cycle,
@@ -68,6 +69,7 @@ from assessments.models import (
     Team,
     TeamSnapshot,
 )
+from assessments.services.responses import careless_indicators
 from perf.common import duration, post_form, split_into_teams
 
 MARKER = "Benchmark"
@@ -78,6 +80,7 @@ USER_PREFIX = "bench-"
 DIVISION, BIG_TEAM, SMALL_TEAM = 10_000, 1000, 10
 MIN_RESPONDENTS = BIG_TEAM // 10 + SMALL_TEAM
 COPY_CHUNK = 1 << 20  # bytes handed to COPY at a time
+STRAIGHT_LINERS = 1 / 400  # share of respondents who give one answer to every item
 
 # Targets (docs/benchmarks.md). Times are medians of the server time of one request.
 PUBLISH_SECONDS = 10.0
@@ -190,6 +193,11 @@ class Bench:
             started = time.perf_counter()
             self.delete()
             self.write(f"Removed the old benchmark data in {time.perf_counter() - started:.1f} s.")
+            # So that the rebuild reuses the space: otherwise COPY appends, and every scan of
+            # the answers reads twice the pages a fresh build has.
+            self.vacuum(
+                get_user_model(), Membership, Response, Answer, DimensionScore, TeamSnapshot
+            )
         cycle = self.existing()
         if cycle is None:
             started = time.perf_counter()
@@ -373,37 +381,52 @@ class Bench:
             self.insert(Membership, ["user_id", "team_id", "role"], memberships)
             step(f"{len(memberships):,} memberships")
 
-            # Answers: each person leans towards one side; scored by the services, as a
-            # submission is. Written with COPY below: record_response would take hours.
-            points = questionnaire.scale_points
+            # Answers from the demo's latent-trait model, so that the dimensions measure
+            # something (the instrument report has reliabilities to show), and a few
+            # straight-liners who click through fast, so that the careless-response flags
+            # are not all empty. Scored and checked by the services, as a submission is;
+            # written with COPY below: record_response would take hours.
+            dims = demo.dimensions_of(questions)
+            low, high = questionnaire.scale_min, questionnaire.scale_max
             answers: list[bytes] = []
             responses = []
             window = (cycle.closes_at - cycle.opens_at).total_seconds() / 60
             for i in range(respondents):
-                lean = rng.uniform(-1.3, 1.3)
-                given = {}
-                for q in questions:
-                    centre = (points + 1) / 2 + (
-                        lean if q.dimension.axis == "leadership" else -lean
-                    )
-                    value = min(points, max(1, round(centre + rng.gauss(0.3, 0.9))))
-                    given[q.pk] = points + 1 - value if q.reverse_keyed else value
+                person = demo.new_person(dims, rng)
+                careless = rng.random() < STRAIGHT_LINERS
+                if careless:
+                    person = demo.straight_liner(person, rng.randint(low, high))
+                given = demo.answers_for(person, questions, rng, scale_min=low, scale_max=high)
                 result = services.score_answers(questions, given, questionnaire=questionnaire)
                 answers.append(bytes(given.values()))
-                # Submitted while the cycle was open.
+                # Submitted while the cycle was open, a few seconds per item after the
+                # first answer (a straight-liner: about one).
                 submitted = cycle.opens_at + timedelta(minutes=rng.uniform(30, window - 10))
+                per_item = rng.uniform(0.5, 1.5) if careless else rng.uniform(3, 15)
+                started = submitted - timedelta(seconds=per_item * len(questions))
+                flagged = careless_indicators(
+                    questions,
+                    given,
+                    questionnaire=questionnaire,
+                    started_at=started,
+                    submitted_at=submitted,
+                )
                 responses.append(
                     (
                         cycle.pk,
                         ids[f"{USER_PREFIX}u{i:07d}"],
                         "submitted",
-                        submitted - timedelta(minutes=20),
+                        started,
                         submitted,
                         submitted,
                         result.leadership,
                         result.management,
                         result.balance,
                         result.profile.value,
+                        flagged.longest_run,
+                        flagged.seconds_to_submit,
+                        flagged.reverse_inconsistency,
+                        carelessness.stored_flags(flagged.flags),
                         result.dimension_scores,
                     )
                 )
@@ -422,8 +445,12 @@ class Bench:
                     "management_score",
                     "balance",
                     "profile",
+                    "longest_run",
+                    "seconds_to_submit",
+                    "reverse_inconsistency",
+                    "flags",
                 ],
-                (r[:10] for r in responses),
+                (r[:-1] for r in responses),
             )
             response_ids = dict(
                 Response.objects.filter(cycle=cycle).values_list("respondent_id", "pk")
@@ -447,7 +474,7 @@ class Bench:
                 (
                     (response_ids[r[1]], int(dim), score)
                     for r in responses
-                    for dim, score in r[10].items()
+                    for dim, score in r[-1].items()
                 ),
             )
             step(f"{respondents * dimensions:,} dimension scores")
@@ -581,7 +608,7 @@ class Bench:
         self.write(
             f"Instrument report of {report.responses:,} responses ({answers:,} answers) in "
             f"{elapsed:.2f} s ({len(queries)} queries); alpha "
-            f"{min(alphas):.2f}-{max(alphas):.2f} over {len(report.dimensions)} dimensions."
+            f"{min(alphas):.3f}-{max(alphas):.3f} over {len(report.dimensions)} dimensions."
         )
         measurement = Measurement(
             f"instrument report ({answers:,} answers)",
@@ -614,7 +641,6 @@ class Bench:
         hr = self.hr_user()
         respondent = Membership.objects.filter(team=big, role="member").first().user
         questions = services.cycle_questions(open_cycle)
-        points = open_cycle.questionnaire.scale_points
 
         def signed_in(user) -> Client:
             client = Client()
@@ -639,7 +665,14 @@ class Bench:
             return action or edit, {**hidden, **answers, "action": "submit"}
 
         rng = random.Random(7)
-        answers = {f"q{q.pk}": str(rng.randint(1, points)) for q in questions}
+        given = demo.answers_for(
+            demo.new_person(demo.dimensions_of(questions), rng),
+            questions,
+            rng,
+            scale_min=open_cycle.questionnaire.scale_min,
+            scale_max=open_cycle.questionnaire.scale_max,
+        )
+        answers = {f"q{pk}": str(value) for pk, value in given.items()}
         dashboard = {
             team.pk: (
                 f"team dashboard, {size[team.pk]:,} members"

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessments import roles, services
+from assessments import demo, roles, services
 from assessments.models import (
     Answer,
     Cycle,
@@ -102,11 +102,20 @@ def seed(
     )
     questions = services.cycle_questions(past)
     submitted_at = past.opens_at + timedelta(days=3)
+    # Answers from the demo's latent-trait model, so that its dimensions measure something.
+    dims = demo.dimensions_of(questions)
     for name in employee_names:
+        person = demo.new_person(dims, rng)
         services.record_response(
             user=users[name],
             cycle=past,
-            answers={q.pk: rng.randint(1, questionnaire.scale_points) for q in questions},
+            answers=demo.answers_for(
+                person,
+                questions,
+                rng,
+                scale_min=questionnaire.scale_min,
+                scale_max=questionnaire.scale_max,
+            ),
             started_at=submitted_at - timedelta(hours=1),
             submitted_at=submitted_at,
             questions=questions,

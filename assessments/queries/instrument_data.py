@@ -7,7 +7,9 @@ computes without sending a single answer to Python:
 - per item, how many people gave each value (the answer distribution; sums and sums of
   squares follow from it);
 - per pair of items of a dimension, the sum of the products of their keyed values
-  (one self-join of the answers on the response, grouped by the pair).
+  (one self-join of the answers on the response, grouped by the pair). The pairs come
+  from the questions first, so only the few pairs within a dimension reach the answers
+  and the plan stays the same whatever the table statistics say.
 
 Values are keyed first: a reverse-keyed item's value v counts as (min + max) - v, so
 that every item of a dimension points the same way.
@@ -54,9 +56,9 @@ class DimensionTotals:
 _PRODUCTS_SQL = """
 SELECT a1.question_id, a2.question_id, SUM({k1} * {k2})
 FROM {answer} a1
-JOIN {answer} a2 ON a2.response_id = a1.response_id AND a2.question_id > a1.question_id
 JOIN {question} q1 ON q1.id = a1.question_id
-JOIN {question} q2 ON q2.id = a2.question_id AND q2.dimension_id = q1.dimension_id
+JOIN {question} q2 ON q2.dimension_id = q1.dimension_id AND q2.id > q1.id
+JOIN {answer} a2 ON a2.response_id = a1.response_id AND a2.question_id = q2.id
 JOIN {response} r ON r.id = a1.response_id
 WHERE r.cycle_id IN ({cycles}) AND r.status = %s
 GROUP BY a1.question_id, a2.question_id
