@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.management.commands.seed_demo import DEMO_PASSWORD
 from assessments.models import (
     Cycle,
     Dimension,
@@ -336,3 +337,62 @@ def assert_no_group_below_k(sets: dict, *, viewers: set, k: int) -> None:
     """Every membership group holds k people, and k besides one viewer in it."""
     for people in groups_by_membership(sets):
         assert len(people) - (1 if people & viewers else 0) >= k, sorted(people)
+
+
+# --- the browser (end-to-end tests) --------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the test itself are ordinary synchronous calls. The variable is unset again
+    # however the module ends, so no later test runs with it.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser, *, width=1280, height=900):
+    """A fresh context and page, and the list its console errors and warnings go to."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if msg.type in {"error", "warning"} else None,
+    )
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return context, page, problems
+
+
+def log_in(page, base, username):
+    """Log in as a demo person (``seed_demo``'s password) and wait for the home page."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def axe_violations(page) -> str:
+    """axe-core's report of WCAG violations on the page ("" when there are none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return results.generate_report() if results.violations_count else ""

@@ -5,57 +5,12 @@ import shutil
 
 import pytest
 
-from assessments.management.commands.seed_demo import DEMO_PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
+from .conftest import CHROMIUM, DEMO_PASSWORD, axe_violations, log_in, open_page
 
 if not shutil.which(CHROMIUM) and not os.environ.get("LVM_REQUIRE_BROWSER"):
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
-    # the test itself are ordinary synchronous calls. The variable is unset again
-    # however the module ends, so no later test runs with it.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _open(browser, *, width=1280, height=900):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: problems.append(msg.text) if msg.type in {"error", "warning"} else None,
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    return context, page, problems
-
-
-def _log_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _answer_visible_items(page, label="Agree"):
@@ -65,8 +20,8 @@ def _answer_visible_items(page, label="Agree"):
 
 def test_employee_answers_leaves_comes_back_submits_and_sees_results(browser, live_server, demo):
     base = live_server.url
-    context, page, problems = _open(browser)
-    _log_in(page, base, "jonas")
+    context, page, problems = open_page(browser)
+    log_in(page, base, "jonas")
     page.get_by_role("link", name="Start").click()
 
     # Part of the questionnaire, then leave.
@@ -81,8 +36,8 @@ def test_employee_answers_leaves_comes_back_submits_and_sees_results(browser, li
     context.close()
 
     # Come back on another browser: everything given so far is there.
-    context, page, problems2 = _open(browser)
-    _log_in(page, base, "jonas")
+    context, page, problems2 = open_page(browser)
+    log_in(page, base, "jonas")
     assert page.get_by_text("In progress: 9 of 40 answered").is_visible()
     page.get_by_role("link", name="Continue").click()
     first_item = page.locator("fieldset.likert-item").first
@@ -107,8 +62,8 @@ def test_employee_answers_leaves_comes_back_submits_and_sees_results(browser, li
 
 def test_questionnaire_fits_a_phone_and_works_with_the_keyboard(browser, live_server, demo):
     base = live_server.url
-    context, page, problems = _open(browser, width=375, height=740)
-    _log_in(page, base, "sven")
+    context, page, problems = open_page(browser, width=375, height=740)
+    log_in(page, base, "sven")
     page.goto(f"{base}/")
     page.get_by_role("link", name="Start").click()
     # No sideways scrolling on a 375-px phone.
@@ -128,8 +83,8 @@ def test_questionnaire_fits_a_phone_and_works_with_the_keyboard(browser, live_se
 def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_server, demo):
     base = live_server.url
     for width in (1280, 375):
-        context, page, problems = _open(browser, width=width)
-        _log_in(page, base, "maria")
+        context, page, problems = open_page(browser, width=width)
+        log_in(page, base, "maria")
         page.goto(f"{base}/teams/")
         page.get_by_role("link", name="Platform Engineering").click()
         page.get_by_role("heading", name="Platform Engineering").wait_for()
@@ -150,8 +105,8 @@ def test_manager_sees_the_team_dashboard_on_desktop_and_phone(browser, live_serv
 def test_answers_given_before_a_time_out_never_reach_the_next_person(browser, live_server, demo):
     """Hugo's session expires mid-page; Jonas logs in on that browser: an empty draft."""
     base = live_server.url
-    context, page, problems = _open(browser)
-    _log_in(page, base, "hugo")
+    context, page, problems = open_page(browser)
+    log_in(page, base, "hugo")
     page.get_by_role("link", name="Continue").click()
     _answer_visible_items(page, "Strongly disagree")
     context.clear_cookies(name="sessionid")  # the session times out; CSRF cookie stays
@@ -172,12 +127,10 @@ def test_answers_given_before_a_time_out_never_reach_the_next_person(browser, li
 
 def test_hr_reads_the_instrument_report_on_desktop_and_phone(browser, live_server, demo):
     """The demo's closed cycle: sensible alphas, no horizontal scroll, no axe violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
     base = live_server.url
     for width in (1280, 375):
-        context, page, problems = _open(browser, width=width)
-        _log_in(page, base, "helga")
+        context, page, problems = open_page(browser, width=width)
+        log_in(page, base, "helga")
         page.goto(f"{base}/organisation/")
         page.get_by_role("link", name="How well the questionnaire measures").click()
         page.get_by_role("heading", name="Reading").wait_for()
@@ -188,7 +141,6 @@ def test_hr_reads_the_instrument_report_on_desktop_and_phone(browser, live_serve
         assert all(0.7 <= alpha <= 0.95 for alpha in alphas), readings
         assert page.get_by_text("carry at least one careless-response flag").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        results = Axe().run(page)
-        assert results.violations_count == 0, results.generate_report()
+        assert not axe_violations(page)
         assert not problems
         context.close()
