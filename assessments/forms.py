@@ -78,3 +78,38 @@ def next_page(action: str, page: int) -> int:
     if goto:
         return max(1, int(goto.group(1)))
     return max(1, page + {"next": 1, "previous": -1}.get(action, 0))
+
+
+class ActionPlanForm(forms.Form):
+    """A team's action plan after a cycle: up to three dimensions, what to try, by when."""
+
+    focus = forms.MultipleChoiceField(
+        label="Focus dimensions (up to three)",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one dimension to work on."},
+    )
+    actions = forms.CharField(
+        label="What the team will try",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="A few concrete steps the team agrees on, in your own words.",
+    )
+    due = forms.DateField(
+        label="By when",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the date to look back at it together.",
+    )
+
+    def __init__(self, *args, choices: tuple[tuple[str, str], ...], limit: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+        self.fields["focus"].choices = choices
+
+    def clean_focus(self) -> list[str]:
+        focus = self.cleaned_data["focus"]
+        if len(focus) > self.limit:
+            raise ValidationError(
+                f"Choose at most {self.limit} dimensions, so the team can focus."
+            )
+        return focus

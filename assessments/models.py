@@ -120,7 +120,15 @@ class Dimension(models.Model):
     name = models.CharField(max_length=100)
     axis = models.CharField(max_length=20, choices=Axis)
     description = models.TextField(blank=True)
-    development_tip = models.TextField(blank=True)
+    development_tip = models.TextField(
+        "personal tip", blank=True, help_text="Shown to a person on their own result page."
+    )
+    team_tip = models.TextField(
+        "team tip",
+        blank=True,
+        help_text="Shown to a manager under “Try this as a team” when the team's dashboard "
+        "points at this dimension.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -672,3 +680,37 @@ class InstrumentReport(models.Model):
 
     def __str__(self) -> str:
         return f"Instrument report: {self.questionnaire}, {self.cycle or 'all cycles'}"
+
+
+class TeamActionPlan(models.Model):
+    """What a team chose to work on after a cycle's figures: up to three dimensions.
+
+    Written by the team's manager; seen by the team's managers and HR. The next cycle's
+    dashboard shows it next to how those dimensions changed.
+    """
+
+    MAX_FOCUS = 3
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="action_plans")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
+    focus = models.JSONField(
+        "focus dimensions", default=list, help_text="Codes of up to three dimensions."
+    )
+    actions = models.TextField("what the team will try", max_length=2000)
+    due = models.DateField("by when", null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team_id", "cycle_id"]
+        constraints = [unique("team", "cycle", name="one_per_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.team} after {self.cycle}"

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from . import charts, csv_export, services, tables
 from .csv_export import csv_response
-from .models import Team
+from .forms import ActionPlanForm
+from .models import Membership, Team, TeamActionPlan
 from .queries import access, instrument, organisation
 from .queries import team as team_pages
 
@@ -107,7 +109,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     """A team's aggregated figures for one cycle (``?cycle=<pk>``, the latest by default)."""
     page = _dashboard(request, team_pk)
-    context = {"page": page, "nav_section": "teams"}
+    # Only the team's own managers write its plan (team_for_manager noted it, no query).
+    can_plan = getattr(request.user, "_lvm_manages", False)
+    context = {"page": page, "nav_section": "teams", "can_plan": can_plan}
     figures = page.figures
     if figures is not None:
         context |= _figure_context(
@@ -242,3 +246,62 @@ def instrument_export(request: HttpRequest) -> HttpResponse:
         raise Http404("No report yet.")
     suffix = f"cycle-{page.cycle.pk}" if page.cycle else f"version-{page.questionnaire.pk}"
     return csv_response(f"lvm-instrument-{suffix}.csv", csv_export.instrument_rows(page))
+
+
+def _managed_team(request: HttpRequest, team_pk: int) -> Team:
+    """The team if the person manages it: only its managers write its action plan.
+
+    HR, who see every team, read plans but get 403 here; anyone else 404.
+    """
+    team = _get_team_for_manager(request, team_pk)
+    if not Membership.objects.filter(
+        team=team, user=request.user, role=Membership.Role.MANAGER
+    ).exists():
+        raise PermissionDenied("Only the team's managers write its action plan.")
+    return team
+
+
+@never_cache
+@login_required
+def team_plan(request: HttpRequest, team_pk: int) -> HttpResponse:
+    """Write or change the team's action plan for a cycle whose figures are published."""
+    team = _managed_team(request, team_pk)
+    page = _dashboard(request, team_pk)
+    if page.figures is None:
+        messages.info(request, "An action plan needs the team's published figures.")
+        return redirect("assessments:team-dashboard", team.pk)
+    plan = page.plan
+    initial = {"focus": plan.focus_codes, "actions": plan.actions, "due": plan.due} if plan else {}
+    form = ActionPlanForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        choices=page.plan_choices,
+        limit=TeamActionPlan.MAX_FOCUS,
+    )
+    if request.method == "POST" and form.is_valid():
+        services.save_action_plan(
+            team=team, cycle_pk=page.cycle.pk, author=request.user, **form.cleaned_data
+        )
+        messages.success(request, "The team's action plan is saved.")
+        return redirect(_dashboard_url(team.pk, page.cycle.pk) + "#plan")
+    context = {"page": page, "form": form, "nav_section": "teams"}
+    return render(request, "assessments/team_plan.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def team_plan_done(request: HttpRequest, team_pk: int) -> HttpResponse:
+    """Mark the plan done (or not done again)."""
+    team = _managed_team(request, team_pk)
+    page = _dashboard(request, team_pk)
+    if page.plan is None:
+        raise Http404("No action plan for this cycle.")
+    done = request.POST.get("done") == "1"
+    services.mark_action_plan(team=team, cycle_pk=page.cycle.pk, done=done)
+    messages.success(request, "Marked as done." if done else "Marked as not done yet.")
+    return redirect(_dashboard_url(team.pk, page.cycle.pk) + "#plan")
+
+
+def _dashboard_url(team_pk: int, cycle_pk: int) -> str:
+    return f"{reverse('assessments:team-dashboard', args=[team_pk])}?cycle={cycle_pk}"

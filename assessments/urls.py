@@ -28,6 +28,8 @@ urlpatterns = [
     path("teams/", team_views.team_list, name="team-list"),
     path("teams/<id:team_pk>/", team_views.team_dashboard, name="team-dashboard"),
     path("teams/<id:team_pk>/export.csv", team_views.team_export, name="team-export"),
+    path("teams/<id:team_pk>/plan/", team_views.team_plan, name="team-plan"),
+    path("teams/<id:team_pk>/plan/done/", team_views.team_plan_done, name="team-plan-done"),
     path("organisation/", team_views.organisation_overview, name="organisation-overview"),
     path("organisation/instrument/", team_views.instrument_report, name="instrument-report"),
     path(

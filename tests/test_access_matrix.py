@@ -76,6 +76,19 @@ MATRIX = {
         "get",
         _only(["manager", "hr", "admin"]),
     ),
+    # Only the team's managers write its plan; HR and admins read it on the dashboard.
+    # The open cycle has no figures yet, so the manager is sent back to the dashboard.
+    "assessments:team-plan": (
+        lambda w: [w["team"].pk],
+        "get",
+        {**_signed_in(404), "manager": 302, "hr": 403, "admin": 403},
+    ),
+    # No plan to mark done yet.
+    "assessments:team-plan-done": (
+        lambda w: [w["team"].pk],
+        "post",
+        {**_signed_in(404), "hr": 403, "admin": 403},
+    ),
     "assessments:organisation-overview": (None, "get", _only(["hr", "admin"])),
     "assessments:instrument-report": (None, "get", _only(["hr", "admin"])),
     # HR asks for a report of the open cycle: too few responses, back to the page.

@@ -405,7 +405,8 @@ def test_team_for_manager_only_finds_managed_teams(alpha, beta, alice, bob, char
 def test_query_count_does_not_depend_on_team_size(
     closed_cycle, alpha, beta, bob, dora, django_assert_num_queries
 ):
-    """Two queries for a published cycle (cycles, published rows), for 5 or 50 members."""
+    """Four queries for a published cycle (cycles, published rows, team tips, action plans),
+    for 5 or 50 members."""
     for user in add_members(alpha, 5, "small"):
         submit_levels(user, closed_cycle, (3, 3, 3, 3))
     for i, user in enumerate(add_members(beta, 50, "large")):
@@ -413,7 +414,7 @@ def test_query_count_does_not_depend_on_team_size(
     team_list(user=bob)  # the first read publishes
     for team, manager in ((alpha, bob), (beta, dora)):
         found = team_for_manager(user=manager, team_pk=team.pk)
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(4):
             page = team_dashboard(team=found)
         assert page.figures is not None
 

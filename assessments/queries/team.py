@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from ..models import Membership, PublishedGroup, Response, Team, TeamSnapshot
 from ..roles import roles
+from . import next_steps as next_steps_
 from .access import visible_teams
 from .figures import (
     BINS,
@@ -102,6 +103,26 @@ class TeamDashboard:
     figures: TeamFigures | None
     trend: tuple[CyclePoint, ...] = ()
     latest_published: CycleRef | None = None  # for a link while this cycle waits
+    next_steps: tuple[next_steps_.NextStep, ...] = ()
+    plan: next_steps_.ActionPlan | None = None  # the plan made after this cycle
+    last_plan: next_steps_.ActionPlan | None = None  # after the previous published cycle
+
+    @property
+    def too_small(self) -> bool:
+        """Fewer members than k: the team's figures can never be shown on their own."""
+        return self.cycle is not None and self.members < self.k
+
+    @property
+    def low_response(self) -> bool:
+        rate = self.response_rate
+        return rate is not None and rate < next_steps_.LOW_RESPONSE_RATE
+
+    @property
+    def plan_choices(self) -> tuple[tuple[str, str], ...]:
+        """The dimensions an action plan may focus on: those the figures show."""
+        if self.figures is None:
+            return ()
+        return tuple((d.code, d.name) for d in self.figures.dimensions)
 
     @property
     def withheld(self) -> bool:
@@ -174,9 +195,10 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
     """A team's dashboard for a cycle (the latest to have opened by default).
 
     ``team`` comes from team_for_manager. Returns None when ``cycle_pk`` names no cycle
-    that has opened. Three queries whatever the team's size: the cycles, the published
-    rows (this team in the trend's cycles, and the organisation), and the live counts
-    while the cycle is open (a closed cycle shows the counts stored at publication).
+    that has opened. At most five queries whatever the team's size: the cycles, the
+    published rows (this team in the trend's cycles, and the organisation), the live
+    counts while the cycle is open (a closed cycle shows the counts stored at
+    publication), the team tips of the dimensions shown, and the action plans.
     """
     cycles = cycle_refs()
     try:
@@ -255,6 +277,7 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
         )
     team_figures = figures_of(current) if current is not None else None
     figures = None
+    steps: tuple[next_steps_.NextStep, ...] = ()
     if team_figures is not None:
         org_figures = figures_of(org_group) if org_group is not None else None
         figures = TeamFigures(
@@ -262,6 +285,24 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
             org=org_figures,
             dimensions=with_reference(team_figures, org_figures),
         )
+        steps = next_steps_.next_steps(
+            figures.dimensions,
+            team_name=team.name,
+            tips=next_steps_.team_tips(figures.dimensions),
+        )
+    earlier = [c for c in trend_cycles[:-1] if team_groups.get(c.publication_pk)]
+    previous = earlier[-1] if earlier else None
+    plan, last_plan = next_steps_.plans(
+        team_pk=team.pk,
+        cycle=cycle,
+        previous=previous,
+        figures={
+            cycle.pk: team_figures,
+            **(
+                {previous.pk: figures_of(team_groups[previous.publication_pk])} if previous else {}
+            ),
+        },
+    )
     return TeamDashboard(
         **base,
         members=members,
@@ -272,4 +313,7 @@ def team_dashboard(*, team: Team, cycle_pk: int | None = None) -> TeamDashboard 
         figures=figures,
         trend=tuple(trend),
         latest_published=next((c for c in cycles if c.publication_pk), None),
+        next_steps=steps,
+        plan=plan,
+        last_plan=last_plan,
     )

@@ -4,13 +4,15 @@
 - ``questionnaires``: questionnaire files (checking, loading, importing as a new version,
   exporting), copying a version;
 - ``publishing``: making a cycle's team and organisation figures;
-- ``instrument``: the instrument report (reliability per dimension), stored.
+- ``instrument``: the instrument report (reliability per dimension), stored;
+- ``plans``: a team's action plan after a cycle.
 
 Views, admin actions, commands, benchmarks and tests write through these functions.
 """
 
 from .instrument import MIN_RESPONSES as INSTRUMENT_MIN_RESPONSES
 from .instrument import compute_instrument_report
+from .plans import mark_action_plan, save_action_plan
 from .publishing import (
     BINS,
     publication_due,
@@ -48,6 +50,8 @@ from .responses import (
 )
 
 __all__ = [
+    "mark_action_plan",
+    "save_action_plan",
     "INSTRUMENT_MIN_RESPONSES",
     "compute_instrument_report",
     "BINS",

@@ -31,7 +31,15 @@ DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "default_questionn
 
 REQUIRED_KEYS = ("name", "version", "scale", "dimensions")
 OPTIONAL_KEYS = ("description",)
-DIMENSION_KEYS = ("code", "axis", "name", "description", "development_tip", "questions")
+DIMENSION_KEYS = (
+    "code",
+    "axis",
+    "name",
+    "description",
+    "development_tip",
+    "team_tip",
+    "questions",
+)
 QUESTION_KEYS = ("text", "reverse_keyed", "active")
 # Orders are stored in steps of 10 in small integer columns (at most 32767).
 MAX_QUESTIONS = 1000
@@ -222,7 +230,7 @@ def _dimension_problems(dimensions) -> list[str]:
             else:
                 allowed = " or ".join(f'"{a}"' for a in Axis.values)
                 problems.append(f"{where} has the axis {json.dumps(dim['axis'])}; use {allowed}.")
-        for key in ("description", "development_tip"):
+        for key in ("description", "development_tip", "team_tip"):
             if key in dim:
                 problem = _text_problem(dim[key], what=f"{where}'s {key}", required=False)
                 if problem:
@@ -307,6 +315,7 @@ def _create(data: dict, *, version: int) -> Questionnaire:
             axis=dim["axis"],
             description=dim.get("description", ""),
             development_tip=dim.get("development_tip", ""),
+            team_tip=dim.get("team_tip", ""),
             order=dim_order * 10,
         )
         questions = []
@@ -377,6 +386,7 @@ def questionnaire_to_data(questionnaire: Questionnaire) -> dict:
                 "name": dim.name,
                 "description": dim.description,
                 "development_tip": dim.development_tip,
+                "team_tip": dim.team_tip,
                 "questions": questions,
             }
         )
