@@ -124,3 +124,69 @@ def overview_rows(page) -> SafeString:
             "No teams yet. Add them in the admin.</td></tr>"
         )
     return _join(rows)
+
+
+_WITHHELD_TEAM = "Withheld to protect privacy"
+_MISSING_TEAM = "No data for this cycle"
+_BAND_CLASS = {-2: "hm-down2", -1: "hm-down1", 0: "hm-level", 1: "hm-up1", 2: "hm-up2"}
+# Colour is not the only cue: the outer bands carry a mark that prints in black and white.
+_BAND_MARK = {-2: "▼▼", -1: "▼", 0: "", 1: "▲", 2: "▲▲"}
+
+
+def _heatmap_cell(cell) -> str:
+    """A team's number in one column, and for screen readers how far from the organisation."""
+    if cell.mean is None:
+        return (
+            '<td class="hm hm-withheld"><span aria-hidden="true">–</span>'
+            '<span class="visually-hidden">withheld</span></td>'
+        )
+    if cell.difference is None:
+        return (
+            f'<td class="hm hm-level">{cell.mean}'
+            '<span class="visually-hidden"> (no organisation figure to compare)</span></td>'
+        )
+    step = cell.step
+    mark = _BAND_MARK[step]
+    if mark:
+        mark = f'<span class="hm-mark" aria-hidden="true">{mark}</span>'
+    versus = (
+        f"{_signed(cell.difference)} vs organisation" if cell.difference else "as organisation"
+    )
+    return (
+        f'<td class="hm {_BAND_CLASS[step]}">{cell.mean}{mark}'
+        f'<span class="visually-hidden"> ({versus})</span></td>'
+    )
+
+
+def heatmap_rows(page) -> SafeString:
+    """The heatmap's body: the organisation for reference, then a line per team.
+
+    A team without figures gets one cell across the columns that says why, withheld
+    (privacy) or no data (not part of this cycle's publication), never a number.
+    """
+    heatmap = page.heatmap
+    if heatmap is None:
+        return SafeString("")
+    columns = heatmap.columns
+    span = len(columns)
+    org = "".join(
+        f'<td class="hm hm-org">{"–" if c.org_mean is None else c.org_mean}</td>' for c in columns
+    )
+    rows = [f'<tr class="hm-org-row"><th scope="row">Organisation</th>{org}</tr>']
+    marker = "999999999"
+    url = escape(reverse("assessments:team-dashboard", args=[int(marker)]))
+    cycle = page.cycle.pk
+    for r in heatmap.rows:
+        name = (
+            f'<th scope="row"><a href="{url.replace(marker, str(r.team_pk))}?cycle={cycle}">'
+            f"{escape(r.team_name)}</a></th>"
+        )
+        if r.state == "withheld":
+            cells = f'<td colspan="{span}" class="hm hm-withheld hm-span">{_WITHHELD_TEAM}</td>'
+        elif r.state == "missing":
+            name = f'<th scope="row">{escape(r.team_name)}</th>'
+            cells = f'<td colspan="{span}" class="hm hm-missing hm-span">{_MISSING_TEAM}</td>'
+        else:
+            cells = "".join(_heatmap_cell(cell) for cell in r.cells)
+        rows.append(f"<tr>{name}{cells}</tr>")
+    return _join(rows)

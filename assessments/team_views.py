@@ -155,13 +155,23 @@ def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
 @never_cache
 @login_required
 def organisation_overview(request: HttpRequest) -> HttpResponse:
-    """HR only: the organisation's figures for a cycle and one line per team."""
+    """HR only: the organisation's figures for a cycle, one line per team and the heatmap
+    (``?sort=<column>&dir=desc``: the query ignores a column it does not know)."""
     if not access.sees_organisation(request.user):
         raise Http404("No such page.")
-    page = organisation.organisation_overview(cycle_pk=_cycle_pk(request))
+    page = organisation.organisation_overview(
+        cycle_pk=_cycle_pk(request),
+        sort=request.GET.get("sort", ""),
+        direction=request.GET.get("dir", ""),
+    )
     if page is None:
         raise Http404("No such cycle.")
-    context = {"page": page, "nav_section": "teams", "team_rows": tables.overview_rows(page)}
+    context = {
+        "page": page,
+        "nav_section": "teams",
+        "team_rows": tables.overview_rows(page),
+        "heatmap_rows": tables.heatmap_rows(page),
+    }
     if page.org is not None:
         context |= _figure_context(
             page.org.dimensions,
