@@ -1,13 +1,21 @@
+import axes.admin  # noqa: F401 - registers the tables restricted below, whatever the app order
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Value, When
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import slugify
 
 from . import carelessness, csv_export, services
@@ -26,10 +34,93 @@ from .models import (
     ScaleLabel,
     Team,
 )
+from .roles import roles
 
 admin.site.site_header = "LVM administration"
 admin.site.site_title = "LVM admin"
 admin.site.index_title = "Questionnaires, teams and cycles"
+
+User = get_user_model()
+
+
+def person_label(user) -> str:
+    """A person as pickers show them: full name and e-mail (the username without a name)."""
+    name = user.get_full_name() or user.get_username()
+    return f"{name} <{user.email}>" if user.email else name
+
+
+class PeopleByNameAutocomplete(AutocompleteJsonView):
+    """The admin's autocomplete, offering people by full name and e-mail rather than by
+    username: HR knows colleagues by name, and two Maria Silvas differ by e-mail."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if isinstance(obj, User):
+            result["text"] = person_label(obj)
+        return result
+
+
+def _autocomplete_view(request):
+    return PeopleByNameAutocomplete.as_view(admin_site=admin.site)(request)
+
+
+# The site's own view serves every autocomplete; the site is Django's default, so this
+# replaces the view on it rather than subclassing AdminSite.
+admin.site.autocomplete_view = _autocomplete_view
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """Names every input of a tabular inline for assistive technology.
+
+    A tabular inline shows its labels as column headings, which do not name the inputs
+    below them; each input gets an aria-label with the heading and its row instead.
+    """
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            if field.widget.is_hidden:
+                continue
+            label = str(field.label or "")
+            if index is not None:
+                label += f", row {index + 1}"
+            # The admin wraps a select of related rows; the wrapped one is what renders.
+            getattr(field.widget, "widget", field.widget).attrs["aria-label"] = label
+
+
+class SuperusersOnly:
+    """Tables only a superuser sees, whatever permissions a group is given: account groups
+    (rights) and the login throttling records (IP addresses and usernames)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+def _superusers_only(model) -> None:
+    """Register `model` again with its admin restricted to superusers (if it is registered:
+    django-axes registers its tables only with AXES_ENABLE_ADMIN)."""
+    if not admin.site.is_registered(model):
+        return
+    registered = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    restricted = type(f"SuperuserOnly{registered.__name__}", (SuperusersOnly, registered), {})
+    admin.site.register(model, restricted)
+
+
+for _model in (Group, AccessAttempt, AccessLog, AccessFailureLog):
+    _superusers_only(_model)
 
 
 def _answered(questionnaire: Questionnaire | None) -> bool:
@@ -45,6 +136,7 @@ class FrozenOnceAnsweredInline(admin.TabularInline):
     """An inline of a questionnaire whose scored parts are frozen once anyone answered."""
 
     extra = 0
+    formset = LabelledInlineFormSet
     frozen_fields: list[str] = []
 
     def get_readonly_fields(self, request, obj=None):
@@ -86,7 +178,14 @@ class QuestionInline(FrozenOnceAnsweredInline):
 
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "scale_points", "question_count", "created_at"]
+    list_display = [
+        "__str__",
+        "version",
+        "scale_points",
+        "question_count",
+        "answered",
+        "created_at",
+    ]
     search_fields = ["name"]
     inlines = [ScaleLabelInline, DimensionInline, QuestionInline]
     actions = ["copy_as_new_version", "export_json"]
@@ -124,21 +223,47 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(_questions=Count("questions", filter=Q(questions__is_active=True)))
+            .annotate(
+                _questions=Count("questions", filter=Q(questions__is_active=True)),
+                _answered=Exists(Answer.objects.filter(question__questionnaire=OuterRef("pk"))),
+            )
         )
 
     @admin.display(description="active questions", ordering="_questions")
     def question_count(self, obj):
         return obj._questions
 
+    @admin.display(description="answered (wording frozen)", boolean=True, ordering="_answered")
+    def answered(self, obj):
+        return obj._answered
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and _answered(obj):
+            latest = Questionnaire.objects.filter(name=obj.name).aggregate(v=Max("version"))["v"]
+            context["frozen"] = {"next_name": f"{obj.name} (v{latest + 1})"}
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_readonly_fields(self, request, obj=None):
         return ["scale_points"] if _answered(obj) else []
 
     @admin.action(description="Copy as a new version (to change frozen wording)")
     def copy_as_new_version(self, request, queryset):
-        for questionnaire in queryset:
-            copy = services.copy_as_new_version(questionnaire)
-            self.message_user(request, f"Created {copy}.", messages.SUCCESS)
+        copies = [services.copy_as_new_version(questionnaire) for questionnaire in queryset]
+        for copy in copies:
+            url = reverse("admin:assessments_questionnaire_change", args=[copy.pk])
+            self.message_user(
+                request,
+                format_html(
+                    'Created <a href="{}">{}</a>: no one has answered it, so all of it can be '
+                    "edited.",
+                    url,
+                    copy,
+                ),
+                messages.SUCCESS,
+            )
+        if len(copies) == 1:
+            return redirect(reverse("admin:assessments_questionnaire_change", args=[copies[0].pk]))
+        return None
 
     @admin.action(description="Export as JSON (one questionnaire)")
     def export_json(self, request, queryset):
@@ -216,9 +341,35 @@ class QuestionAdmin(admin.ModelAdmin):
     ordering = ["questionnaire", "order"]
 
 
-class MembershipInline(admin.TabularInline):
+class PersonAutocompleteSelect(AutocompleteSelect):
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        # Shown in an empty picker, and its only name for screen readers (select2's box
+        # is not tied to the field's label).
+        attrs["data-placeholder"] = "Type a name or e-mail"
+        return attrs
+
+
+class PersonPicker:
+    """Membership forms offer people by full name and e-mail (see PeopleByNameAutocomplete
+    for the names found while typing)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs.setdefault(
+                "widget",
+                PersonAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user" and field is not None:
+            field.label_from_instance = person_label
+        return field
+
+
+class MembershipInline(PersonPicker, admin.TabularInline):
     model = Membership
     extra = 1
+    formset = LabelledInlineFormSet
     autocomplete_fields = ["user"]
 
 
@@ -227,6 +378,21 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "member_count", "managers"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        # "View on site" opens the team's dashboard, which is a 404 to anyone who neither
+        # sees the organisation's figures nor manages the team.
+        response = super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        if obj is not None and not self._sees_dashboard(request.user, obj):
+            response.context_data["has_absolute_url"] = False
+        return response
+
+    @staticmethod
+    def _sees_dashboard(user, team) -> bool:
+        return (
+            roles(user).sees_organisation
+            or team.memberships.filter(user=user, role=Membership.Role.MANAGER).exists()
+        )
 
     def get_queryset(self, request):
         return (
@@ -250,27 +416,95 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role"]
+class MembershipAdmin(PersonPicker, admin.ModelAdmin):
+    list_display = ["person", "team", "role"]
     list_filter = ["role", "team"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "team__name"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "team__name",
+    ]
     autocomplete_fields = ["user"]
     list_select_related = ["user", "team"]
+
+    @admin.display(description="person", ordering="user__first_name")
+    def person(self, obj):
+        return person_label(obj.user)
+
+
+class CycleStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return CycleAdmin.STATUSES.items()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in CycleAdmin.STATUSES:
+            return queryset
+        now = timezone.now()
+        return queryset.filter(
+            {
+                "upcoming": Q(opens_at__gt=now),
+                "open": Q(opens_at__lte=now, closes_at__gt=now),
+                "closed": Q(closes_at__lte=now),
+            }[value]
+        )
 
 
 @admin.register(Cycle)
 class CycleAdmin(admin.ModelAdmin):
     list_display = [
         "name",
+        "status",
+        "submitted_count",
+        "draft_count",
         "questionnaire",
         "opens_at",
         "closes_at",
         "min_group_size",
         "show_while_open",
     ]
-    list_filter = ["questionnaire", "show_while_open", "leave_out_careless"]
+    list_filter = [CycleStatusFilter, "questionnaire", "show_while_open", "leave_out_careless"]
+    list_select_related = ["questionnaire"]
     search_fields = ["name"]
     date_hierarchy = "opens_at"
+    # In the order they come: sorting by status puts upcoming cycles first.
+    STATUSES = {"upcoming": "Upcoming", "open": "Open", "closed": "Closed"}
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _status=Case(
+                    When(opens_at__gt=now, then=Value(0)),
+                    When(closes_at__gt=now, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                ),
+                _submitted=Count(
+                    "responses", filter=Q(responses__status=Response.Status.SUBMITTED)
+                ),
+                _drafts=Count("responses", filter=Q(responses__status=Response.Status.DRAFT)),
+            )
+        )
+
+    @admin.display(description="status", ordering="_status")
+    def status(self, obj):
+        return list(self.STATUSES.values())[obj._status]
+
+    @admin.display(description="submitted", ordering="_submitted")
+    def submitted_count(self, obj):
+        return obj._submitted
+
+    @admin.display(description="in progress", ordering="_drafts")
+    def draft_count(self, obj):
+        return obj._drafts
 
     def get_readonly_fields(self, request, obj=None):
         # Answers already given belong to this questionnaire's questions.
@@ -377,6 +611,8 @@ class ResponseAdmin(admin.ModelAdmin):
     search_fields = ["respondent__username", "respondent__first_name", "respondent__last_name"]
     list_select_related = ["respondent", "cycle"]
     inlines = [DimensionScoreInline, AnswerInline]
+    # The result page shows the signed-in person's own result, never someone else's.
+    view_on_site = False
     actions = ["export_csv", "delete_selected"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -427,6 +663,7 @@ class FlaggedResponseAdmin(ViewOnlyAdmin):
     search_fields = ["respondent__username", "respondent__first_name", "respondent__last_name"]
     list_select_related = ["respondent", "cycle"]
     actions = None
+    view_on_site = False  # as for ResponseAdmin
 
     def get_queryset(self, request):
         return (
@@ -442,13 +679,13 @@ class FlaggedResponseAdmin(ViewOnlyAdmin):
     careless_flags = ResponseAdmin.careless_flags
 
 
-User = get_user_model()
 admin.site.unregister(User)
 
 
 class UserMembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
+    formset = LabelledInlineFormSet
     fields = ["team", "role"]
 
 

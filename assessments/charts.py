@@ -234,6 +234,14 @@ BAR_RIGHT = 376  # room for "100" after a full bar (and a marker or tick next to
 BAR_HEIGHT = 18
 BAR_LABEL_FONT = 15
 ROW_HEIGHT = 54
+# With a previous cycle, its marker has a lane of its own under the bar (never on the bar's
+# end or the score), and the change is printed after the score.
+PREVIOUS_ROW_HEIGHT = 60
+PREVIOUS_GAP = 4  # between the bar's bottom and the marker
+PREVIOUS_RADIUS = 5
+SCORE_FONT = 15
+CHANGE_FONT = MIN_FONT
+CHANGE_GAP = 8  # between the score and the change
 
 
 def dimension_bars(
@@ -254,7 +262,14 @@ def dimension_bars(
     groups = [(axis, [b for b in bars if b.axis == axis]) for axis in (LEADERSHIP, MANAGEMENT)]
     groups = [(axis, rows) for axis, rows in groups if rows]
 
-    span = BAR_RIGHT - BAR_LEFT
+    with_previous = any(b.previous is not None for b in bars)
+    # The longest "score change" after a full bar must still fit inside the chart.
+    right = BAR_RIGHT
+    if with_previous:
+        room = max(_text_width(_change_text(b), CHANGE_FONT) for b in bars)
+        right = min(right, BAR_WIDTH - 8 - 6 - _score_width("100") - CHANGE_GAP - room)
+    span = right - BAR_LEFT
+    row_height = PREVIOUS_ROW_HEIGHT if with_previous else ROW_HEIGHT
 
     def sx(value: float) -> float:
         return BAR_LEFT + value / 100 * span
@@ -262,7 +277,7 @@ def dimension_bars(
     body: list[str] = []
     y = 8.0
     legend = []
-    if any(b.previous is not None for b in bars):
+    if with_previous:
         legend.append((_previous_marker(0, 0), previous_label))
     if any(b.reference is not None for b in bars):
         legend.append((_reference_tick(0, -8, 8), reference_label))
@@ -292,7 +307,7 @@ def dimension_bars(
         for bar in group:
             rows.append(_bar_row(bar, y=y, sx=sx, max_label_x=BAR_RIGHT))
             parts.append(_bar_desc(bar))
-            y += ROW_HEIGHT
+            y += row_height
         descs.append(f"{AXIS_NAMES[axis]}: " + "; ".join(parts) + ".")
     bottom = y - 6
 
@@ -326,10 +341,33 @@ def dimension_bars(
 
 
 def _previous_marker(x: float, y: float) -> str:
+    """A hollow dot (as on the balance chart), drawn under a bar at the previous score."""
     return (
-        f'<circle cx="{_n(x)}" cy="{_n(y)}" r="5.5" fill="#ffffff" stroke="{TEXT_COLOUR}" '
-        f'stroke-width="2" class="lvm-previous"/>'
+        f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{PREVIOUS_RADIUS}" fill="#ffffff" '
+        f'stroke="{TEXT_COLOUR}" stroke-width="2" class="lvm-previous"/>'
     )
+
+
+def _score_width(text: str) -> float:
+    return _text_width(text, SCORE_FONT + 1) + 2  # bold is wider
+
+
+def _change(bar: DimensionBar) -> int | None:
+    """The change since the previous cycle as the result table shows it (rounded half up)."""
+    if bar.previous is None:
+        return None
+    return int(_fmt(_score(bar.score, "score") - _score(bar.previous, "previous")))
+
+
+def _change_text(bar: DimensionBar) -> str:
+    change = _change(bar)
+    if change is None:
+        return ""
+    if change > 0:
+        return f"▲ +{change}"
+    if change < 0:
+        return f"▼ −{-change}"
+    return "±0"
 
 
 def _reference_tick(x: float, y1: float, y2: float) -> str:
@@ -374,10 +412,9 @@ def _bar_row(bar: DimensionBar, *, y: float, sx, max_label_x: float) -> str:
         taken.append((x - 2, x + 2))
     if bar.previous is not None:
         x = sx(_score(bar.previous, "previous"))
-        out.append(_previous_marker(x, mid))
-        taken.append((x - 7, x + 7))
+        out.append(_previous_marker(x, bar_top + BAR_HEIGHT + PREVIOUS_GAP + PREVIOUS_RADIUS))
     text = _fmt(score)
-    width = _text_width(text, 16) + 2  # bold
+    width = _score_width(text)
     x = sx(score) + 6
     moved = True
     while moved:
@@ -385,14 +422,37 @@ def _bar_row(bar: DimensionBar, *, y: float, sx, max_label_x: float) -> str:
         for start, end in taken:
             if start < x + width and end > x - 2:
                 x, moved = end + 5, True
-    out.append(_text(x, mid + 5, text, font_weight="bold", fill=TEXT_COLOUR, class_="lvm-score"))
+    out.append(
+        _text(
+            x,
+            mid + 5,
+            text,
+            font_size=SCORE_FONT,
+            font_weight="bold",
+            fill=TEXT_COLOUR,
+            class_="lvm-score",
+        )
+    )
+    if bar.previous is not None:
+        out.append(
+            _text(
+                x + width + CHANGE_GAP,
+                mid + 5,
+                _change_text(bar),
+                font_size=CHANGE_FONT,
+                fill=MUTED_TEXT,
+                class_="lvm-change",
+            )
+        )
     return "".join(out)
 
 
 def _bar_desc(bar: DimensionBar) -> str:
     extras = []
-    if bar.previous is not None:
-        extras.append(f"previous {_fmt(_score(bar.previous, 'previous'))}")
+    change = _change(bar)
+    if change is not None:
+        moved = f"up {change}" if change > 0 else f"down {-change}" if change < 0 else "no change"
+        extras.append(f"previous {_fmt(_score(bar.previous, 'previous'))}, {moved}")
     if bar.reference is not None:
         extras.append(f"organisation {_fmt(_score(bar.reference, 'reference'))}")
     if bar.spread_low is not None and bar.spread_high is not None:
@@ -409,8 +469,6 @@ Q_LEFT = 60
 Q_TOP = 14
 Q_SIZE = 344
 Q_WIDTH = Q_LEFT + Q_SIZE + 16  # = CHART_WIDTH
-BAND_LABEL_FONT = MIN_FONT
-BAND_LABEL_OFFSET = 12
 Q_BOTTOM = Q_TOP + Q_SIZE
 
 
@@ -427,22 +485,107 @@ def _polygon(points: Sequence[tuple[float, float]], fill: str, cls: str) -> str:
     return f'<polygon points="{coords}" fill="{fill}" class="{cls}"/>'
 
 
-def _region_tints() -> list[str]:
-    """The four profile regions, drawn with the rule of `scoring.profile_for`.
+@dataclass(frozen=True)
+class _Region:
+    label: str
+    name: str  # for the class, lvm-region-<name>
+    corners: tuple[tuple[float, float], ...]  # (management, leadership), 0-100
+    tint: str  # in the plot, pale so that dots and cells stand out
+    key: str  # in the key's miniature, strong enough to show at icon size
+    text: str  # the key's label
+
+
+def _regions(margin: float = BALANCE_MARGIN) -> list[_Region]:
+    """The four profile regions, drawn with the rule of `scoring.profile_for`, in the key's
+    order (as they lie on the plane: top left, top right, bottom left, bottom right).
 
     They are not quadrants split at 50: a profile leans once the balance reaches the margin,
     and within that diagonal band the mean of the two axes separates strong from developing.
     """
-    d, t = BALANCE_MARGIN, STRONG_THRESHOLD
+    d, t = margin, STRONG_THRESHOLD
     a, b = (t - d / 2, t + d / 2), (t + d / 2, t - d / 2)  # threshold meets the band edges
     return [
-        _polygon([(0, d), (0, 100), (100 - d, 100)], LEADERSHIP_TINT, "lvm-region-leader"),
-        _polygon([(d, 0), (100, 0), (100, 100 - d)], MANAGEMENT_TINT, "lvm-region-manager"),
-        _polygon(
-            [a, (100 - d, 100), (100, 100), (100, 100 - d), b], STRONG_TINT, "lvm-region-strong"
+        _Region(
+            LEADER_LEANING,
+            "leader",
+            ((0, d), (0, 100), (100 - d, 100)),
+            LEADERSHIP_TINT,
+            _mix(LEADERSHIP_COLOUR, 0.5),
+            LEADERSHIP_DARK,
         ),
-        _polygon([(0, 0), (d, 0), b, a, (0, d)], DEVELOPING_TINT, "lvm-region-developing"),
+        _Region(
+            BALANCED_STRONG,
+            "strong",
+            (a, (100 - d, 100), (100, 100), (100, 100 - d), b),
+            STRONG_TINT,
+            _mix(COUNT_COLOUR, 0.75),
+            TEXT_COLOUR,
+        ),
+        _Region(
+            DEVELOPING,
+            "developing",
+            ((0, 0), (d, 0), b, a, (0, d)),
+            DEVELOPING_TINT,
+            _mix(COUNT_COLOUR, 0.35),
+            TEXT_COLOUR,
+        ),
+        _Region(
+            MANAGER_LEANING,
+            "manager",
+            ((d, 0), (100, 0), (100, 100 - d)),
+            MANAGEMENT_TINT,
+            _mix(MANAGEMENT_COLOUR, 0.55),
+            MANAGEMENT_DARK,
+        ),
     ]
+
+
+def _region_tints() -> list[str]:
+    return [_polygon(r.corners, r.tint, f"lvm-region-{r.name}") for r in _regions()]
+
+
+KEY_ICON = 22
+KEY_ROW = 30
+# The key's miniatures widen the diagonal band, so that its two regions show at icon size.
+KEY_MARGIN = 2.5 * BALANCE_MARGIN
+
+
+def _region_key(y: float) -> tuple[list[str], float]:
+    """The profile regions' names in two columns under the plot, from `y`; returns the y
+    below them. Each name has a miniature of the plane with its region shaded.
+
+    Outside the plot, so that no name is ever printed over a dot or a cell.
+    """
+
+    def corners(region: _Region) -> str:
+        return " ".join(
+            f"{_n(m / 100 * KEY_ICON)},{_n(KEY_ICON - ldr / 100 * KEY_ICON)}"
+            for m, ldr in region.corners
+        )
+
+    out = []
+    regions = _regions(KEY_MARGIN)
+    # Every miniature shows the whole plane in its pale tints, with one region in strong.
+    plane = "".join(f'<polygon points="{corners(r)}" fill="{r.tint}"/>' for r in regions)
+    for i, region in enumerate(regions):
+        x, top = Q_LEFT + (i % 2) * (Q_SIZE / 2), y + (i // 2) * KEY_ROW
+        out.append(
+            f'<g transform="translate({_n(x)} {_n(top)})" class="lvm-region-key">{plane}'
+            f'<polygon points="{corners(region)}" fill="{region.key}"/>'
+            f'<rect x="0" y="0" width="{KEY_ICON}" height="{KEY_ICON}" fill="none" '
+            f'stroke="{REFERENCE_COLOUR}" stroke-width="1"/></g>'
+        )
+        out.append(
+            _text(
+                x + KEY_ICON + 8,
+                top + KEY_ICON / 2 + 5,
+                region.label,
+                font_size=LEGEND_FONT,
+                fill=region.text,
+                class_="lvm-region-label",
+            )
+        )
+    return out, y + 2 * KEY_ROW
 
 
 def _line(m1: float, l1: float, m2: float, l2: float, **attrs: object) -> str:
@@ -477,56 +620,6 @@ def _plane_boundaries() -> list[str]:
             stroke_dasharray="7 5",
             class_="lvm-balance-line",
         ),
-    ]
-
-
-def _plane_labels() -> list[str]:
-    halo = {"stroke": "#ffffff", "stroke_width": 4, "stroke_linejoin": "round"}
-    halo["paint_order"] = "stroke"
-    # Band labels run along the diagonal, just on the leadership side of the dashed line and
-    # clear of counts centred on the diagonal cells of the histogram. Their baseline sits
-    # BAND_LABEL_OFFSET from the diagonal so the capitals stay inside the band, whose edge is
-    # BALANCE_MARGIN / sqrt(2) percent of the plot away (about 24 units). Not bold, so that
-    # "Balanced and strong" fits between the strong threshold and the top-right corner.
-    off = BAND_LABEL_OFFSET / math.sqrt(2)
-
-    def along(value: float, text: str) -> str:
-        x, y = _mx(value) - off, _ly(value) - off
-        return _text(
-            x,
-            y,
-            text,
-            text_anchor="middle",
-            transform=f"rotate(-45 {_n(x)} {_n(y)})",
-            fill=TEXT_COLOUR,
-            font_size=BAND_LABEL_FONT,
-            class_="lvm-region-label",
-            **halo,
-        )
-
-    return [
-        _text(
-            _mx(0) + 10,
-            _ly(100) + 20,
-            LEADER_LEANING,
-            fill=LEADERSHIP_DARK,
-            font_weight="bold",
-            class_="lvm-region-label",
-            **halo,
-        ),
-        _text(
-            _mx(100) - 10,
-            _ly(0) - 12,
-            MANAGER_LEANING,
-            text_anchor="end",
-            fill=MANAGEMENT_DARK,
-            font_weight="bold",
-            class_="lvm-region-label",
-            **halo,
-        ),
-        # A little below the middle of its stretch: the top-right corner cuts into the band.
-        along((STRONG_THRESHOLD + 100) / 2 - 2, BALANCED_STRONG),
-        along(STRONG_THRESHOLD / 2, DEVELOPING),
     ]
 
 
@@ -613,8 +706,7 @@ def balance_quadrant(
     `previous` is (leadership, management), in the same order as the keyword arguments.
     """
     lead, man = _score(leadership, "leadership"), _score(management, "management")
-    body = _region_tints() + _plane_grid() + _plane_boundaries() + _plane_labels()
-    body += _plane_axes()
+    body = _region_tints() + _plane_grid() + _plane_boundaries() + _plane_axes()
     desc = (
         f"Leadership {_fmt(lead)}, management {_fmt(man)}: {_profile(lead, man)}. "
         f"The dashed diagonal marks leadership equal to management."
@@ -637,6 +729,8 @@ def balance_quadrant(
         )
         body += legend
         height = last_row + 18
+    key, height = _region_key(height + 6)
+    body += key
     body.append(
         _you_marker(_mx(man), _ly(lead)).replace(
             "/>", f' data-leadership="{_n(lead)}" data-management="{_n(man)}"/>'
@@ -681,11 +775,10 @@ def quadrant_histogram(
             if not count:
                 continue
             x, y = Q_LEFT + c * size, Q_BOTTOM - (r + 1) * size
-            # Opaque colours, so a cell reads the same whichever region tint is behind it.
-            strength = 0.2 + 0.7 * count / most
+            fill = _cell_fill(count, most)
             boxes.append(
                 f'<rect x="{_n(x + 1)}" y="{_n(y + 1)}" width="{_n(size - 2)}" '
-                f'height="{_n(size - 2)}" fill="{_mix(COUNT_COLOUR, strength)}" '
+                f'height="{_n(size - 2)}" fill="{fill}" '
                 f'class="lvm-cell" data-row="{r}" data-col="{c}" data-count="{count}"/>'
             )
             numbers.append(
@@ -696,7 +789,7 @@ def quadrant_histogram(
                     text_anchor="middle",
                     font_size=font,
                     font_weight="bold",
-                    fill="#ffffff" if strength >= 0.5 else TEXT_COLOUR,
+                    fill=_text_on(fill),
                     class_="lvm-count",
                 )
             )
@@ -704,23 +797,106 @@ def quadrant_histogram(
                 f"leadership {edge(r)}-{edge(r + 1)} and management {edge(c)}-{edge(c + 1)}: "
                 f"{count}"
             )
-    body = _region_tints() + _plane_grid() + boxes + _plane_boundaries() + _plane_labels()
+    body = _region_tints() + _plane_grid() + boxes + _plane_boundaries()
     body += numbers + _plane_axes()
-    if not total:
+    height = Q_BOTTOM + 56
+    if total:
+        shading, height = _shading_legend(
+            sorted({c for row in counts for c in row if c}), most, height + 10
+        )
+        body += shading
+    else:
         body.append(
             _text(_mx(50), _ly(50) + 5, "No one to show yet", text_anchor="middle", font_size=15)
         )
+    key, height = _region_key(height + 6)
+    body += key
     people = "person" if total == 1 else "people"
     desc = f"{total} {people} by leadership and management score. " + "; ".join(described)
+    desc = desc.rstrip() + ("." if described else "")
+    if total:
+        desc += " Darker cells hold more people."
     return _svg(
         id_prefix=id_prefix,
         kind="histogram",
         width=Q_WIDTH,
-        height=Q_BOTTOM + 56,
+        height=height,
         title=title,
-        desc=desc.rstrip() + ("." if described else ""),
+        desc=desc,
         body=body,
     )
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    linear = []
+    for i in (1, 3, 5):
+        c = int(colour[i : i + 2], 16) / 255
+        linear.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    red, green, blue = linear
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours (1 to 21)."""
+    dark, light = sorted((_luminance(one), _luminance(other)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _text_on(fill: str) -> str:
+    """White or dark text, whichever stands out more on `fill`."""
+    return max(("#ffffff", TEXT_COLOUR), key=lambda text: contrast(text, fill))
+
+
+# Shades of the count colour on which a count reads at 4.5:1 or more (WCAG AA). Mid-greys
+# fall short with white and with dark text alike, so cells skip them.
+MIN_TEXT_CONTRAST = 4.5
+_READABLE_SHADES = [
+    strength / 100
+    for strength in range(15, 96)
+    if contrast(_text_on(_mix(COUNT_COLOUR, strength / 100)), _mix(COUNT_COLOUR, strength / 100))
+    >= MIN_TEXT_CONTRAST
+]
+
+
+def _cell_fill(count: int, most: int) -> str:
+    """Opaque, so a cell reads the same whichever region tint is behind it; darker the
+    fuller, at the readable shade nearest to its share of the fullest cell."""
+    wanted = 0.2 + 0.7 * count / most
+    return _mix(COUNT_COLOUR, min(_READABLE_SHADES, key=lambda s: (abs(s - wanted), s)))
+
+
+SHADING_SWATCH = 30
+SHADING_MAX_SWATCHES = 6
+
+
+def _shading_legend(values: list[int], most: int, y: float) -> tuple[list[str], float]:
+    """What the cells' shades mean: a swatch per count shown (a few when there are many),
+    each with its count in it; returns the markup and the y below it."""
+    if len(values) > SHADING_MAX_SWATCHES:
+        step = (len(values) - 1) / (SHADING_MAX_SWATCHES - 1)
+        values = [values[round(i * step)] for i in range(SHADING_MAX_SWATCHES)]
+    label = "People per cell:"
+    out = [_text(Q_LEFT, y + 17, label, font_size=LEGEND_FONT, fill=MUTED_TEXT)]
+    x = Q_LEFT + _text_width(label, LEGEND_FONT) + 10
+    for value in values:
+        fill = _cell_fill(value, most)
+        out.append(
+            f'<g class="lvm-shading-key"><rect x="{_n(x)}" y="{_n(y)}" '
+            f'width="{SHADING_SWATCH}" height="24" fill="{fill}"/>'
+            + _text(
+                x + SHADING_SWATCH / 2,
+                y + 17,
+                str(value),
+                text_anchor="middle",
+                font_size=LEGEND_FONT,
+                font_weight="bold",
+                fill=_text_on(fill),
+            )
+            + "</g>"
+        )
+        x += SHADING_SWATCH + 4
+    return out, y + 24
 
 
 # --- 4. trend ---------------------------------------------------------------------------------
@@ -743,16 +919,20 @@ def _ty(value: float) -> float:
     return T_BOTTOM - value / 100 * (T_BOTTOM - T_TOP)
 
 
+MARKER_SPAN = 13  # the widest trend marker, its white outline included
+
+
 def _trend_marker(axis: str, x: float, y: float) -> str:
     # Two shapes as well as two colours, so the lines stay apart without colour.
     if axis == LEADERSHIP:
         return (
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="5.5" fill="{LEADERSHIP_COLOUR}" '
-            f'stroke="#ffffff" stroke-width="1.5"/>'
+            f'stroke="#ffffff" stroke-width="1.5" class="lvm-marker lvm-marker-{axis}"/>'
         )
     return (
         f'<rect x="{_n(x - 5)}" y="{_n(y - 5)}" width="10" height="10" '
-        f'fill="{MANAGEMENT_COLOUR}" stroke="#ffffff" stroke-width="1.5"/>'
+        f'fill="{MANAGEMENT_COLOUR}" stroke="#ffffff" stroke-width="1.5" '
+        f'class="lvm-marker lvm-marker-{axis}"/>'
     )
 
 
@@ -835,9 +1015,17 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
         ]
         for axis in (LEADERSHIP, MANAGEMENT)
     }
+    # Where the two markers of a cycle would overlap, they move apart sideways (leadership
+    # left, management right), so both stay visible; the lines follow them.
+    marker_xs: dict[str, list[float]] = {LEADERSHIP: [], MANAGEMENT: []}
+    for x, lead, man in zip(xs, values[LEADERSHIP], values[MANAGEMENT], strict=True):
+        close = lead is not None and man is not None and abs(_ty(lead) - _ty(man)) < MARKER_SPAN
+        shift = MARKER_SPAN / 2 + 0.5 if close else 0
+        marker_xs[LEADERSHIP].append(x - shift)
+        marker_xs[MANAGEMENT].append(x + shift)
     for axis in (MANAGEMENT, LEADERSHIP):
         run: list[str] = []
-        for x, value in [*zip(xs, values[axis], strict=True), (0.0, None)]:
+        for x, value in [*zip(marker_xs[axis], values[axis], strict=True), (0.0, None)]:
             if value is not None:
                 run.append(f"{_n(x)},{_n(_ty(value))}")
                 continue
@@ -849,12 +1037,12 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
                 )
             run = []
     descs = []
-    for i, (x, point) in enumerate(zip(xs, points, strict=True)):
+    for i, point in enumerate(points):
         lead, man = values[LEADERSHIP][i], values[MANAGEMENT][i]
         for axis, value, other in ((LEADERSHIP, lead, man), (MANAGEMENT, man, lead)):
             if value is None:
                 continue
-            y = _ty(value)
+            x, y = marker_xs[axis][i], _ty(value)
             body.append(_trend_marker(axis, x, y))
             # The higher of the two values is labelled above its marker, the lower below,
             # so the two labels never sit on top of each other.

@@ -361,3 +361,240 @@ def test_the_trend_has_a_legend_for_both_lines():
 
 def test_no_cycles_draws_a_message():
     assert "No cycles yet" in trend_lines([], id_prefix="t", title="t")
+
+
+# --- legibility: nothing printed over the data, readable contrast -----------------------------
+
+
+def text_box(text: ET.Element) -> tuple[float, float, float, float]:
+    """A generous bounding box (x1, y1, x2, y2) of an unrotated <text>, from its attributes."""
+    size = float(text.get("font-size", 15))
+    width = len("".join(text.itertext())) * size * 0.62
+    x, y = float(text.get("x")), float(text.get("y"))
+    start = {"start": x, "middle": x - width / 2, "end": x - width}[
+        text.get("text-anchor", "start")
+    ]
+    return start, y - size * 0.8, start + width, y + size * 0.25
+
+
+def rect_box(rect: ET.Element) -> tuple[float, float, float, float]:
+    x, y = float(rect.get("x")), float(rect.get("y"))
+    return x, y, x + float(rect.get("width")), y + float(rect.get("height"))
+
+
+def circle_box(circle: ET.Element) -> tuple[float, float, float, float]:
+    x, y = float(circle.get("cx")), float(circle.get("cy"))
+    r = float(circle.get("r")) + float(circle.get("stroke-width", 0)) / 2
+    return x - r, y - r, x + r, y + r
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def plot_frame(root: ET.Element) -> tuple[float, float, float, float]:
+    """The balance plane's frame: the square drawn with no fill around the plot."""
+    return next(
+        rect_box(r)
+        for r in root.iter(f"{SVG}rect")
+        if r.get("fill") == "none" and r.get("width") == r.get("height") and r.get("x") != "0"
+    )
+
+
+def region_labels(root: ET.Element) -> list[ET.Element]:
+    return [t for t in root.iter(f"{SVG}text") if t.get("class") == "lvm-region-label"]
+
+
+FULL_GRID = [[(r * 5 + c) % 9 + 1 for c in range(5)] for r in range(5)]
+
+
+def test_profile_names_are_printed_outside_the_plot_never_over_a_cell():
+    root = parse(quadrant_histogram(FULL_GRID, id_prefix="h", title="t", bins=5))
+    labels = region_labels(root)
+    assert sorted("".join(t.itertext()) for t in labels) == sorted(
+        ["Leader-leaning", "Manager-leaning", "Balanced and strong", "Developing"]
+    )
+    frame = plot_frame(root)
+    cells = [rect_box(r) for r in root.iter(f"{SVG}rect") if r.get("data-count")]
+    assert len(cells) == 25
+    for label in labels:
+        assert label.get("transform") is None  # not slanted across the plane any more
+        box = text_box(label)
+        assert not overlap(box, frame), "".join(label.itertext())
+        assert not any(overlap(box, cell) for cell in cells)
+
+
+@pytest.mark.parametrize(("leadership", "management"), [(100, 0), (0, 100), (100, 100), (0, 0)])
+def test_profile_names_never_cover_the_personal_dot(leadership, management):
+    root = parse(
+        balance_quadrant(
+            leadership=leadership,
+            management=management,
+            previous=(50, 50),
+            id_prefix="q",
+            title="t",
+        )
+    )
+    dots = [circle_box(c) for c in root.iter(f"{SVG}circle") if c.get("class") == "lvm-you"]
+    frame = plot_frame(root)
+    for label in region_labels(root):
+        assert not overlap(text_box(label), frame)
+        assert not any(overlap(text_box(label), dot) for dot in dots)
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2 relative luminance, computed here independently of the chart code."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(one: str, other: str) -> float:
+    dark, light = sorted((luminance(one), luminance(other)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def filled_boxes_with_text(root: ET.Element):
+    """Every count printed on a shaded rectangle, with that rectangle's fill."""
+    rects = [r for r in root.iter(f"{SVG}rect") if r.get("fill", "none").startswith("#")]
+    for text in root.iter(f"{SVG}text"):
+        if not "".join(text.itertext()).isdigit() or text.get("fill") is None:
+            continue
+        x, y = float(text.get("x")), float(text.get("y"))
+        under = [r for r in rects if overlap(rect_box(r), (x - 0.1, y - 5, x + 0.1, y - 4))]
+        if under:
+            yield text, under[-1].get("fill")  # the last drawn is on top
+
+
+@pytest.mark.parametrize("most", [2, 3, 5, 9, 40])
+def test_every_count_reads_at_4_5_to_1_on_its_cell_and_in_the_legend(most):
+    grid = [[min(most, r * 4 + c + 1) for c in range(4)] for r in range(4)]
+    root = parse(quadrant_histogram(grid, id_prefix="h", title="t", bins=4))
+    checked = list(filled_boxes_with_text(root))
+    cells = [t for t, _ in checked if t.get("class") == "lvm-count"]
+    assert len(cells) == 16
+    assert len(checked) > 16  # the legend's swatches too
+    for text, fill in checked:
+        ratio = contrast_ratio(text.get("fill"), fill)
+        assert ratio >= 4.5, f"{text.text} on {fill}: {ratio:.2f}"
+
+
+def test_the_histogram_has_a_legend_for_its_shading():
+    svg = quadrant_histogram([[1, 9], [0, 4]], id_prefix="h", title="t", bins=2)
+    root = parse(svg)
+    assert "People per cell" in svg
+    swatches = [g for g in root.iter(f"{SVG}g") if g.get("class") == "lvm-shading-key"]
+    assert ["".join(g.itertext()) for g in swatches] == ["1", "4", "9"]
+    # Each swatch has the shade of the cells with that count.
+    cell_fills = {r.get("data-count"): r.get("fill") for r in root.iter(f"{SVG}rect")}
+    for swatch in swatches:
+        assert swatch.find(f"{SVG}rect").get("fill") == cell_fills["".join(swatch.itertext())]
+    assert "Darker cells hold more people" in root.find(f"{SVG}desc").text
+    empty = quadrant_histogram([[0, 0], [0, 0]], id_prefix="h", title="t", bins=2)
+    assert "People per cell" not in empty
+
+
+def test_many_different_counts_show_a_few_legend_swatches_from_fewest_to_most():
+    grid = [[r * 10 + c + 1 for c in range(10)] for r in range(10)]
+    root = parse(quadrant_histogram(grid, id_prefix="h", title="t", bins=10))
+    swatches = [g for g in root.iter(f"{SVG}g") if g.get("class") == "lvm-shading-key"]
+    values = [int("".join(g.itertext())) for g in swatches]
+    assert values[0] == 1 and values[-1] == 100 and len(values) <= 6
+    assert values == sorted(values)
+    assert max(rect_box(g.find(f"{SVG}rect"))[2] for g in swatches) <= 420
+
+
+@pytest.mark.parametrize("previous", [0, 48, 49.6, 50, 50.4, 52, 55, 60, 100])
+def test_previous_markers_touch_neither_the_bar_nor_the_score_or_change(previous):
+    svg = dimension_bars(
+        [DimensionBar("Vision", "leadership", 50, previous=previous)], title="t", id_prefix="b"
+    )
+    root = parse(svg)
+    # The legend's marker is drawn around (0, 0) and moved into place; the bar's is not.
+    (marker,) = [
+        circle_box(c)
+        for c in root.iter(f"{SVG}circle")
+        if c.get("class") == "lvm-previous" and (c.get("cx"), c.get("cy")) != ("0", "0")
+    ]
+    (bar,) = [rect_box(r) for r in bar_rects(svg)]
+    texts = [t for t in root.iter(f"{SVG}text") if t.get("class") in {"lvm-score", "lvm-change"}]
+    assert len(texts) == 2
+    assert not overlap(marker, bar)
+    for text in texts:
+        assert not overlap(marker, text_box(text)), "".join(text.itertext())
+    # The marker still stands at the previous score on the bar's scale (50 is the bar's end).
+    centre, (x0, _, x1, _) = (marker[0] + marker[2]) / 2, bar
+    assert centre == pytest.approx(x0 + (x1 - x0) * previous / 50, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("score", "previous", "shown", "said"),
+    [(56, 50, "▲ +6", "up 6"), (46, 50, "▼ −4", "down 4"), (50.2, 50, "±0", "no change")],
+)
+def test_each_bar_shows_its_change_since_the_previous_cycle(score, previous, shown, said):
+    svg = dimension_bars(
+        [DimensionBar("Vision", "leadership", score, previous=previous)], title="t", id_prefix="b"
+    )
+    root = parse(svg)
+    change = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "lvm-change"]
+    assert change == [shown]
+    assert f"Vision {_fmt(score)} (previous 50, {said})" in root.find(f"{SVG}desc").text
+
+
+def test_the_change_is_rounded_as_the_result_table_rounds_it():
+    """The table shows the rounded difference (half up), not the difference of roundings."""
+    svg = dimension_bars(
+        [DimensionBar("Vision", "leadership", 60.4, previous=57.9)], title="t", id_prefix="b"
+    )
+    change = [t.text for t in parse(svg).iter(f"{SVG}text") if t.get("class") == "lvm-change"]
+    assert change == ["▲ +3"]  # 2.5 rounds up; 60 - 58 would say 2
+
+
+def test_bars_without_a_previous_cycle_show_no_change():
+    svg = dimension_bars(BARS[1:], title="t", id_prefix="b")
+    assert "lvm-change" not in svg
+
+
+def test_the_longest_change_after_a_full_bar_stays_inside_the_chart():
+    root = parse(
+        dimension_bars(
+            [DimensionBar("Vision", "leadership", 100, previous=0)], title="t", id_prefix="b"
+        )
+    )
+    width = float(root.get("viewBox").split()[2])
+    for text in root.iter(f"{SVG}text"):
+        if text.get("class") in {"lvm-score", "lvm-change"}:
+            assert text_box(text)[2] <= width, "".join(text.itertext())
+
+
+def marker_boxes(svg: str, axis: str) -> list[tuple[float, float, float, float]]:
+    """The markers of one line, without the legend's (drawn around 0, 0 and moved)."""
+    boxes = []
+    for element in parse(svg).iter():
+        if f"lvm-marker-{axis}" not in element.get("class", ""):
+            continue
+        box = circle_box(element) if element.tag == f"{SVG}circle" else rect_box(element)
+        if box[0] < 0:
+            continue
+        boxes.append(box)
+    return boxes
+
+
+@pytest.mark.parametrize(("leadership", "management"), [(60, 60), (61, 59), (40, 43)])
+def test_equal_or_close_trend_points_are_both_visible(leadership, management):
+    points = [TrendPoint("Spring", 50, 70), TrendPoint("Autumn", leadership, management)]
+    svg = trend_lines(points, id_prefix="t", title="t")
+    lead, man = marker_boxes(svg, "leadership"), marker_boxes(svg, "management")
+    assert len(lead) == len(man) == 2
+    assert not overlap(lead[1], man[1])
+    # Both values are labelled, and the labels stay apart too.
+    values = [t for t in parse(svg).iter(f"{SVG}text") if "lvm-value" in t.get("class", "")]
+    autumn = values[2:]
+    assert sorted(t.text for t in autumn) == sorted([str(leadership), str(management)])
+    assert not overlap(text_box(autumn[0]), text_box(autumn[1]))
+
+
+def test_trend_points_far_apart_stay_on_their_cycle():
+    svg = trend_lines([TrendPoint("Spring", 80, 20)], id_prefix="t", title="t")
+    (lead,), (man,) = marker_boxes(svg, "leadership"), marker_boxes(svg, "management")
+    assert (lead[0] + lead[2]) / 2 == pytest.approx((man[0] + man[2]) / 2)
