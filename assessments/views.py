@@ -10,6 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -199,8 +202,18 @@ def response_save(request: HttpRequest, cycle, questions) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("assessments:home")
     if action == "save":
-        messages.success(request, "Your answers are saved. You can come back at any time.")
+        messages.success(request, _saved_for_later(cycle))
     return _to_page(cycle, next_page(action, page))
+
+
+def _saved_for_later(cycle) -> str:
+    """The confirmation of "Save for later", with the way home."""
+    return format_html(
+        'Your answers are saved. You can come back at any time until {}. <a href="{}" '
+        'class="alert-link">Back to my assessments</a>',
+        date_format(localtime(cycle.closes_at), "j F Y"),
+        reverse("assessments:home"),
+    )
 
 
 def _to_page(cycle, page: int, *, check: bool = False) -> HttpResponse:

@@ -40,8 +40,9 @@ def test_employee_answers_leaves_comes_back_submits_and_sees_results(browser, li
     log_in(page, base, "jonas")
     assert page.get_by_text("In progress: 9 of 40 answered").is_visible()
     page.get_by_role("link", name="Continue").click()
+    page.wait_for_url("**?page=2")  # page 1 is complete: on at the first gap
     first_item = page.locator("fieldset.likert-item").first
-    assert first_item.get_by_role("radio", name="Agree", exact=True).is_checked()
+    assert first_item.get_by_role("radio", name="Disagree", exact=True).is_checked()
 
     # Finish every page and submit.
     while page.get_by_role("button", name="Save and continue").count():

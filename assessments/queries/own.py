@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from .. import scoring
-from ..models import Cycle, Response, Team
+from ..models import Answer, Cycle, Dimension, Question, Response, Team
 from .access import visible_teams
+
+# The questionnaire shows two dimensions per page.
+DIMENSIONS_PER_PAGE = 2
+
+
+def page_of(dimension_index: int) -> int:
+    """The questionnaire page (from 1) that shows the dimension at ``dimension_index``."""
+    return dimension_index // DIMENSIONS_PER_PAGE + 1
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class CycleStatus:
     status: str  # "not_started" | "draft" | "submitted"
     answered: int
     total: int
+    resume_page: int = 1  # the first page with an unanswered statement
 
     @property
     def percent(self) -> int:
@@ -58,8 +68,53 @@ class HomePage:
     managed_teams: list[Team]
 
 
+def _complete_dimensions_before_first_gap() -> Coalesce:
+    """For a Response: how many dimensions, in page order, are fully answered before the
+    first one with an unanswered statement (all of them when nothing is left).
+
+    A subquery on the response row, so that the home page finds where to resume each
+    draft without a query per cycle.
+    """
+    unanswered_up_to_dimension = (
+        Question.objects.active()
+        .filter(questionnaire=OuterRef("questionnaire"))
+        .filter(
+            Q(dimension__order__lt=OuterRef("order"))
+            | Q(dimension__order=OuterRef("order"), dimension_id__lte=OuterRef("pk"))
+        )
+        .filter(
+            ~Exists(
+                Answer.objects.filter(
+                    question=OuterRef("pk"), response=OuterRef(OuterRef(OuterRef("pk")))
+                )
+            )
+        )
+    )
+    complete = (
+        Dimension.objects.filter(questionnaire=OuterRef("cycle__questionnaire"))
+        .filter(Exists(Question.objects.active().filter(dimension=OuterRef("pk"))))
+        .filter(~Exists(unanswered_up_to_dimension))
+        .order_by()
+        .values("questionnaire")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(complete), 0)
+
+
+def _resume_page(response: Response | None, *, answered: int, total: int) -> int:
+    """The page of the first unanswered statement; the last page once all are answered."""
+    if response is None:
+        return 1
+    complete = response.complete_dimensions
+    return page_of(complete - 1 if answered >= total and complete else complete)
+
+
 def home_page(*, user: AbstractBaseUser) -> HomePage:
-    """The cycles open now with the person's progress, their results, their teams to manage."""
+    """The cycles open now with the person's progress, their results, their teams to manage.
+
+    Each open cycle carries ``resume_page``: where "Continue" takes the person.
+    """
     cycles = list(
         Cycle.objects.open_at()
         .select_related("questionnaire")
@@ -73,18 +128,21 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
     mine = {
         r.cycle_id: r
         for r in Response.objects.filter(respondent=user, cycle__in=cycles).annotate(
-            answered=Count("answers", filter=Q(answers__question__is_active=True))
+            answered=Count("answers", filter=Q(answers__question__is_active=True)),
+            complete_dimensions=_complete_dimensions_before_first_gap(),
         )
     }
     open_cycles = []
     for cycle in cycles:
         response = mine.get(cycle.pk)
+        answered = response.answered if response else 0
         open_cycles.append(
             CycleStatus(
                 cycle=cycle,
                 status=response.status if response else "not_started",
-                answered=response.answered if response else 0,
+                answered=answered,
                 total=cycle.question_total,
+                resume_page=_resume_page(response, answered=answered, total=cycle.question_total),
             )
         )
     past = [
@@ -99,8 +157,6 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
 
 
 # --- the questionnaire -------------------------------------------------------------
-
-DIMENSIONS_PER_PAGE = 2
 
 
 @dataclass(frozen=True)
@@ -140,6 +196,7 @@ class QuestionnairePage:
     total: int
     status: str  # "not_started" | "draft" | "submitted"
     missing: list[MissingItem]
+    complete_pages: frozenset[int]  # pages whose every statement has a saved answer
 
     @property
     def is_last(self) -> bool:
@@ -186,15 +243,12 @@ def questionnaire_page(
     page_count = max(1, -(-len(dimensions) // DIMENSIONS_PER_PAGE))
     page = min(max(1, page), page_count)
 
-    missing = []
-    for index, (_, qs) in enumerate(dimensions):
-        for q in qs:
-            if q.pk not in values:
-                missing.append(
-                    MissingItem(
-                        question_id=q.pk, text=q.text, page=index // DIMENSIONS_PER_PAGE + 1
-                    )
-                )
+    missing = [
+        MissingItem(question_id=q.pk, text=q.text, page=page_of(index))
+        for index, (_, qs) in enumerate(dimensions)
+        for q in qs
+        if q.pk not in values
+    ]
     start = (page - 1) * DIMENSIONS_PER_PAGE
     groups = [
         DimensionGroup(
@@ -222,6 +276,7 @@ def questionnaire_page(
         total=len(questions),
         status=response.status if response else "not_started",
         missing=missing if check_missing else [],
+        complete_pages=frozenset(range(1, page_count + 1)) - {m.page for m in missing},
     )
 
 
