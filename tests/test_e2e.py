@@ -67,6 +67,7 @@ def test_questionnaire_fits_a_phone_and_works_with_the_keyboard(browser, live_se
     log_in(page, base, "sven")
     page.goto(f"{base}/")
     page.get_by_role("link", name="Start").click()
+    page.locator("fieldset.likert-item").first.wait_for()
     # No sideways scrolling on a 375-px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     # Keyboard only: focus the first option, move with the arrow keys, save with Enter.
