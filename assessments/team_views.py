@@ -7,7 +7,6 @@ the SVG carries more precision than the text.
 """
 
 import functools
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -222,29 +221,6 @@ def instrument_report(request: HttpRequest) -> HttpResponse:
     """How reliably each dimension measures, pooled over everyone who submitted."""
     context = {"page": _instrument(request), "nav_section": "teams"}
     return render(request, "assessments/instrument_report.html", context)
-
-
-@_hr_only
-@require_POST
-def instrument_compute(request: HttpRequest) -> HttpResponse:
-    """Compute (again) the report of an open cycle or of a version's cycles pooled."""
-    page = _instrument(request)
-    url = reverse("assessments:instrument-report")
-    if page.questionnaire is not None:
-        url += f"?{urlencode({'report': page.key})}"
-    if not page.can_compute or page.questionnaire is None:
-        messages.info(request, "This report is made once, when the cycle closes.")
-        return redirect(url)
-    report = services.compute_instrument_report(questionnaire=page.questionnaire, cycle=page.cycle)
-    if report is None:
-        messages.error(
-            request,
-            f"The report needs at least {page.minimum} submitted responses; "
-            f"there are {page.responses}.",
-        )
-    else:
-        messages.success(request, f"The report was computed from {report.responses} responses.")
-    return redirect(url)
 
 
 @_hr_only

@@ -32,10 +32,5 @@ urlpatterns = [
     path("teams/<id:team_pk>/plan/done/", team_views.team_plan_done, name="team-plan-done"),
     path("organisation/", team_views.organisation_overview, name="organisation-overview"),
     path("organisation/instrument/", team_views.instrument_report, name="instrument-report"),
-    path(
-        "organisation/instrument/compute/",
-        team_views.instrument_compute,
-        name="instrument-compute",
-    ),
     path("organisation/instrument.csv", team_views.instrument_export, name="instrument-export"),
 ]

@@ -11,10 +11,9 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments import reliability, services
-from assessments.models import InstrumentReport, Question
+from assessments.models import InstrumentReport, Question, Response
 from assessments.queries.instrument import alpha_word, instrument_page
 from assessments.queries.instrument_data import dimension_totals
 
@@ -79,7 +78,7 @@ def test_database_totals_give_the_statistics_of_the_raw_answers(questionnaire, c
     raw = answer_people(closed, 12)
     questions = services.cycle_questions(closed)
     expected = raw_reliability(raw, questions)
-    report = services.compute_instrument_report(questionnaire=questionnaire, cycle=None)
+    report = services.compute_instrument_report(cycle=closed)
     assert report is None  # below 30 responses: nothing stored
     totals = dimension_totals(
         questionnaire_id=questionnaire.pk, cycle_ids=[closed.pk], scale_min=1, scale_max=5
@@ -101,7 +100,7 @@ def test_a_closed_cycle_gets_its_report_on_the_first_read(questionnaire, closed)
     questions = services.cycle_questions(closed)
     expected = raw_reliability(raw, questions)
     page = instrument_page(cycle_pk=closed.pk)
-    assert page.ready and page.reported == 30 and not page.can_compute
+    assert page.ready and page.reported == 30 and not page.waiting
     assert InstrumentReport.objects.filter(cycle=closed).count() == 1
     by_name = {d.name: d for d in page.dimensions}
     for dimension_id, stats in expected.items():
@@ -135,22 +134,47 @@ def test_a_wrongly_keyed_item_is_named_in_the_reading(questionnaire, closed):
     assert f"Item {suspect[0].number} is reverse-keyed" in dimension.reading
 
 
-def test_pooled_reports_are_computed_when_hr_asks(client, questionnaire, closed):
-    answer_people(closed, 20, seed=1)
-    later = make_cycle(questionnaire, name="Autumn")
-    answer_people(later, 15, seed=2)
+def test_an_open_cycle_has_no_report_until_it_closes(client, questionnaire):
+    """Otherwise HR could compare the report before and after one person submitted."""
+    open_cycle = make_cycle(questionnaire, name="Autumn")
+    answer_people(open_cycle, 35)
+    page = instrument_page(cycle_pk=open_cycle.pk)
+    assert page.waiting and not page.ready and not page.dimensions
+    assert not InstrumentReport.objects.exists()
     client.force_login(make_hr())
-    url = reverse("assessments:instrument-report")
-    html = client.get(f"{url}?report=v{questionnaire.pk}").content.decode()
-    assert "No report yet for all cycles of this version" in html
-    response = client.post(
-        reverse("assessments:instrument-compute"), {"report": f"v{questionnaire.pk}"}
-    )
-    assert response.status_code == 302
-    report = InstrumentReport.objects.get(cycle=None)
-    assert report.responses == 35
-    html = client.get(response["Location"]).content.decode()
-    assert "computed from 35 responses" in html and "α" in html
+    url = f"{reverse('assessments:instrument-report')}?report=c{open_cycle.pk}"
+    assert "is made once, when it closes" in client.get(url).content.decode()
+
+
+def test_a_report_never_changes_so_before_minus_after_recovers_nobody(questionnaire, closed):
+    """An erasure (or a late change) after the report leaves it as it was: comparing two
+    reads can never isolate the erased person's answers."""
+    answer_people(closed, 31)
+    before = instrument_page(cycle_pk=closed.pk)
+    services.delete_responses_of(user=Response.objects.filter(cycle=closed).first().respondent)
+    after = instrument_page(cycle_pk=closed.pk)
+    assert after.reported == before.reported == 31
+    assert after.dimensions == before.dimensions
+    pooled = instrument_page(questionnaire_pk=questionnaire.pk)
+    assert pooled.dimensions == before.dimensions
+
+
+def test_the_pooled_report_adds_up_the_closed_cycles_reports(questionnaire, closed):
+    raw = answer_people(closed, 30, seed=1)
+    later = make_cycle(questionnaire, name="Summer", open_=False, days_ago=1)
+    raw += answer_people(later, 32, seed=2, prefix="q")
+    small = make_cycle(questionnaire, name="Tiny", open_=False, days_ago=2)
+    answer_people(small, 3, seed=3, prefix="s")  # under 30: in no report, pooled or not
+    make_cycle(questionnaire, name="Autumn")  # open: not pooled
+    page = instrument_page(questionnaire_pk=questionnaire.pk)
+    assert page.reported == 62 and set(page.pooled) == {"Spring", "Summer"}
+    questions = services.cycle_questions(closed)
+    expected = raw_reliability(raw, questions)
+    by_name = {d.name: d for d in page.dimensions}
+    for dimension_id, stats in expected.items():
+        name = next(q.dimension.name for q in questions if q.dimension_id == dimension_id)
+        assert by_name[name].alpha == pytest.approx(stats.alpha, abs=1e-4)
+    assert InstrumentReport.objects.filter(cycle__isnull=True).count() == 0
 
 
 def test_the_page_and_csv_are_for_hr_only(client, alice, bob, questionnaire, closed):
@@ -174,15 +198,6 @@ def test_a_tampered_report_address_answers_404(client, questionnaire, closed, re
     client.force_login(make_hr())
     url = reverse("assessments:instrument-report")
     assert client.get(f"{url}?report={report}").status_code == 404
-
-
-def test_a_closed_cycles_report_is_not_recomputed_on_request(client, questionnaire, closed):
-    answer_people(closed, 30)
-    client.force_login(make_hr())
-    first = instrument_page(cycle_pk=closed.pk).computed_at
-    closed.closes_at = timezone.now() - timedelta(days=1)
-    client.post(reverse("assessments:instrument-compute"), {"report": f"c{closed.pk}"})
-    assert InstrumentReport.objects.get(cycle=closed).computed_at == first
 
 
 @pytest.mark.parametrize(

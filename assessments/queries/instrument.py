@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from ..carelessness import FLAG_LABELS
-from ..models import Cycle, InstrumentReport, Questionnaire
+from ..models import Cycle, Questionnaire
 from ..services import instrument
 
 GOOD_ALPHA = 0.70  # the usual floor for a scale used to compare people
@@ -110,7 +110,12 @@ class InstrumentPage:
     dimensions: tuple[DimensionQuality, ...]
     careless: tuple[tuple[str, int], ...]  # (what, how many)
     flagged: int
-    can_compute: bool  # an open cycle or the pooled report: HR may (re)compute it
+    waiting: bool = False  # the cycle is open: its report is made when it closes
+    pooled: tuple[str, ...] = ()  # the cycles a version's report adds up
+
+    @property
+    def too_few(self) -> bool:
+        return not self.ready and not self.waiting and self.responses < self.minimum
 
     @property
     def key(self) -> str:
@@ -122,10 +127,6 @@ class InstrumentPage:
     @property
     def ready(self) -> bool:
         return self.computed_at is not None
-
-    @property
-    def too_few(self) -> bool:
-        return self.responses < self.minimum and not self.ready
 
 
 def _fields(row: dict, *names: str) -> dict:
@@ -190,7 +191,7 @@ def instrument_page(
     """The report for a cycle (or a version's cycles pooled); the latest cycle by default.
 
     None for an unknown or not yet started cycle or version. A closed cycle with enough
-    responses and no report yet gets one now.
+    responses and no report yet gets one now; an open cycle has none until it closes.
     """
     now = timezone.now()
     cycle = None
@@ -225,16 +226,21 @@ def instrument_page(
             dimensions=(),
             careless=(),
             flagged=0,
-            can_compute=False,
         )
-    cycle_ids = instrument.report_cycles(questionnaire, cycle)
-    responses = instrument.submitted_count(cycle_ids)
-    report = InstrumentReport.objects.filter(questionnaire=questionnaire, cycle=cycle).first()
-    closed = cycle is not None and cycle.closes_at <= now
-    if report is None and closed and responses >= instrument.MIN_RESPONSES:
-        report = instrument.compute_instrument_report(
-            questionnaire=questionnaire, cycle=cycle, now=now
-        )
+    pooled: tuple[str, ...] = ()
+    if cycle is not None:
+        responses = instrument.submitted_count([cycle.pk])
+        report = instrument.compute_instrument_report(cycle=cycle, now=now)
+    else:
+        # Every closed cycle of the version with a report of its own, added up.
+        reports = [
+            found
+            for closed in questionnaire.cycles.filter(closes_at__lte=now).order_by("opens_at")
+            if (found := instrument.compute_instrument_report(cycle=closed, now=now))
+        ]
+        pooled = tuple(r.cycle.name for r in reports)
+        report = instrument.pooled_report(questionnaire, reports)
+        responses = report.responses if report else 0
     careless = report.careless if report else {}
     return InstrumentPage(
         questionnaire=questionnaire,
@@ -248,5 +254,6 @@ def instrument_page(
         dimensions=tuple(_dimension(row) for row in report.dimensions) if report else (),
         careless=tuple((label, careless.get(code, 0)) for code, label in FLAG_LABELS.items()),
         flagged=careless.get("flagged", 0),
-        can_compute=not closed,
+        waiting=cycle is not None and cycle.closes_at > now,
+        pooled=pooled,
     )

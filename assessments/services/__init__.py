@@ -11,7 +11,7 @@ Views, admin actions, commands, benchmarks and tests write through these functio
 """
 
 from .instrument import MIN_RESPONSES as INSTRUMENT_MIN_RESPONSES
-from .instrument import compute_instrument_report
+from .instrument import compute_instrument_report, pooled_report
 from .plans import mark_action_plan, save_action_plan
 from .publishing import (
     BINS,
@@ -54,6 +54,7 @@ __all__ = [
     "save_action_plan",
     "INSTRUMENT_MIN_RESPONSES",
     "compute_instrument_report",
+    "pooled_report",
     "BINS",
     "DEFAULT_FILE",
     "AlreadySubmitted",
