@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
 from django.http import HttpResponse
+from django.utils import timezone
 
 from .models import Response
 from .queries.figures import one_decimal
@@ -50,6 +52,13 @@ def csv_response(filename: str, rows: Iterable[Sequence]) -> HttpResponse:
     return response
 
 
+def when(moment: datetime | None) -> str:
+    """A date and time in the configured time zone, to the second (as the pages show it)."""
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
 # --- the rows of each export ----------------------------------------------------------------
 
 
@@ -70,7 +79,7 @@ def response_rows(responses: Iterable[Response]) -> Iterator[list]:
             r.respondent.get_username(),
             r.cycle.name,
             r.status,
-            r.submitted_at.isoformat() if r.submitted_at else "",
+            when(r.submitted_at),
             "" if r.leadership_score is None else round(r.leadership_score, 1),
             "" if r.management_score is None else round(r.management_score, 1),
             "" if r.balance is None else round(r.balance, 1),
@@ -84,7 +93,7 @@ def personal_rows(export: PersonalExport) -> list[list]:
     rows: list[list] = [
         ["section", "dimension", "statement", "value"],
         ["summary", "", "cycle", result.cycle_name],
-        ["summary", "", "submitted at", result.submitted_at.isoformat()],
+        ["summary", "", "submitted at", when(result.submitted_at)],
         ["summary", "", "leadership score (0-100)", round(result.leadership, 1)],
         ["summary", "", "management score (0-100)", round(result.management, 1)],
         ["summary", "", "balance", round(result.balance, 1)],
@@ -116,12 +125,13 @@ def team_rows(dashboard: TeamDashboard) -> list[list]:
         ["about", "submitted", dashboard.submitted, ""],
     ]
     if cycle is not None and cycle.publication_pk is not None:
-        rows.append(["about", "published", cycle.published_at.isoformat(), ""])
+        rows.append(["about", "published", when(cycle.published_at), ""])
     if figures is None:
         if cycle is None:
             status = "no cycle has started"
         elif dashboard.waiting:
-            status = f"figures are published when the cycle closes ({cycle.closes_at:%Y-%m-%d})"
+            closes = timezone.localdate(cycle.closes_at)
+            status = f"figures are published when the cycle closes ({closes:%Y-%m-%d})"
         else:
             status = f"no figures: fewer than {dashboard.k} people could be counted"
         rows.append(["about", "status", status, ""])
@@ -190,7 +200,7 @@ def instrument_rows(page: InstrumentPage) -> list[list]:
         ["questionnaire", str(page.questionnaire)],
         ["cycle", cycle],
         ["responses", page.reported],
-        ["computed", page.computed_at.isoformat()],
+        ["computed", when(page.computed_at)],
         ["flagged as careless", page.flagged],
         [],
         ["dimension", "axis", "alpha", "95% CI low", "95% CI high", "reading"],

@@ -339,3 +339,20 @@ def test_inline_inputs_are_named_for_screen_readers(client, hr_user):
     arjun = get_user_model().objects.get(username="arjun")
     user_page = client.get(reverse("admin:auth_user_change", args=[arjun.pk])).content.decode()
     assert re.search(r'<select name="memberships-0-team"[^>]*aria-label="Team, row 1"', user_page)
+
+
+@pytest.mark.parametrize(
+    "name", ["admin:index", "admin:assessments_team_changelist", "admin:assessments_team_add"]
+)
+def test_admin_pages_have_lvm_favicon_header_and_title(client, staff, name):
+    """No request for a missing /favicon.ico, and still LVM's own header and title."""
+    client.force_login(staff)
+    html = client.get(reverse(name)).content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in html
+    assert "LVM administration" in html
+    assert re.search(r"<title>[^<]*\| LVM admin</title>", html)
+
+
+def test_admin_login_page_has_the_favicon(client):
+    html = client.get(reverse("admin:login")).content.decode()
+    assert 'href="/static/img/favicon.svg"' in html

@@ -1,10 +1,13 @@
 """Every CSV LVM writes is formula-safe, whatever a spreadsheet trims before reading a cell."""
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
 from assessments import services
-from assessments.csv_export import csv_response, csv_safe
+from assessments.csv_export import csv_response, csv_safe, when
 from assessments.models import Response
 
 from .conftest import all_answers, csv_rows, make_user
@@ -67,3 +70,22 @@ def test_admin_response_export_quotes_a_hostile_username(client, staff, cycle):
         },
     )
     assert csv_rows(response.content)[1][0] == "' =cmd|' /C calc'!A0"
+
+
+def test_times_are_in_the_configured_time_zone_to_the_second(settings):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    moment = datetime(2026, 7, 1, 10, 30, 15, 123456, tzinfo=UTC)
+    assert when(moment) == "2026-07-01T16:00:15+05:30"
+    assert when(None) == ""
+
+
+def test_personal_export_shows_the_submission_time_locally_without_microseconds(
+    client, settings, alice, cycle
+):
+    """The CSV says what the result page says: local time, no fraction of a second."""
+    settings.TIME_ZONE = "Asia/Kolkata"
+    services.submit_response(user=alice, cycle=cycle, answers=all_answers(cycle))
+    client.force_login(alice)
+    response = client.get(reverse("assessments:result-export", args=[cycle.pk]))
+    submitted = next(row[3] for row in csv_rows(response.content) if row[2] == "submitted at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30", submitted), submitted

@@ -433,6 +433,7 @@ def test_left_out_counts_stay_exact_after_an_erasure(questionnaire, client, staf
     client.force_login(staff)
     html = client.get(reverse("assessments:organisation-overview")).content.decode()
     assert "These figures count 3 of the 4 people who had submitted" in html
+    assert "3 team members, plus 1 not in it" in html  # the erased one
     assert "1 person is not counted" in html
     groups = {g.team_id: g for g in final.groups.all()}
     assert (groups[alpha.pk].n, groups[alpha.pk].submitted) == (3, 3)

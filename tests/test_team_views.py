@@ -502,3 +502,21 @@ def test_organisation_overview_waits_while_the_cycle_is_open(client, staff, open
     html = login(client, staff).get(reverse("assessments:organisation-overview")).content.decode()
     assert "Figures appear when the cycle closes" in html
     assert "5 of 5 team members" in html and "<svg" not in html
+
+
+def test_overview_explains_who_the_figures_count_beyond_the_response_rate(
+    client, helga, bob, alpha, closed_cycle
+):
+    """The manager answers too: among who submitted, not in the response rate (and, alone
+    in a group of one, not counted either)."""
+    members = add_members(alpha, 5, "m")
+    for user, levels in zip(members, TEAM_LEVELS, strict=True):
+        submit_levels(user, closed_cycle, levels)
+    submit_levels(bob, closed_cycle, TEAM_LEVELS[0])
+    html = login(client, helga).get(reverse("assessments:organisation-overview")).content
+    text = " ".join(html.decode().split())
+    assert "5 of 5 team members" in text
+    assert (
+        "These figures count 5 of the 6 people who had submitted (the response rate's "
+        "5 team members, plus 1 not in it: managers" in text
+    )

@@ -130,6 +130,12 @@ class OrganisationOverview:
         return percent(self.people_submitted, self.people)
 
     @property
+    def others_submitted(self) -> int:
+        """Who submitted without a member role (managers, people in no team): counted in
+        the figures, not in the response rate, which is about team members."""
+        return max(0, self.submitted - self.people_submitted)
+
+    @property
     def teams_shown(self) -> int:
         return sum(1 for t in self.teams if not t.withheld)
 
