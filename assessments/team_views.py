@@ -234,25 +234,22 @@ def instrument_export(request: HttpRequest) -> HttpResponse:
     return csv_response(f"lvm-instrument-{suffix}.csv", csv_export.instrument_rows(page))
 
 
-def _managed_team(request: HttpRequest, team_pk: int) -> Team:
-    """The team if the person manages it: only its managers write its action plan.
-
-    HR, who see every team, read plans but get 403 here; anyone else 404.
-    """
+def _plan_page(request: HttpRequest, team_pk: int) -> tuple[Team, team_pages.TeamDashboard]:
+    """The team and its dashboard, if the person manages it: only its managers write
+    its action plan. HR, who see every team, read plans but get 403 here; others 404."""
     team = _get_team_for_manager(request, team_pk)
     if not Membership.objects.filter(
         team=team, user=request.user, role=Membership.Role.MANAGER
     ).exists():
         raise PermissionDenied("Only the team's managers write its action plan.")
-    return team
+    return team, _dashboard(request, team_pk)
 
 
 @never_cache
 @login_required
 def team_plan(request: HttpRequest, team_pk: int) -> HttpResponse:
     """Write or change the team's action plan for a cycle whose figures are published."""
-    team = _managed_team(request, team_pk)
-    page = _dashboard(request, team_pk)
+    team, page = _plan_page(request, team_pk)
     if page.figures is None:
         messages.info(request, "An action plan needs the team's published figures.")
         return redirect("assessments:team-dashboard", team.pk)
@@ -279,8 +276,7 @@ def team_plan(request: HttpRequest, team_pk: int) -> HttpResponse:
 @require_POST
 def team_plan_done(request: HttpRequest, team_pk: int) -> HttpResponse:
     """Mark the plan done (or not done again)."""
-    team = _managed_team(request, team_pk)
-    page = _dashboard(request, team_pk)
+    team, page = _plan_page(request, team_pk)
     if page.plan is None:
         raise Http404("No action plan for this cycle.")
     done = request.POST.get("done") == "1"
