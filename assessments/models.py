@@ -651,17 +651,15 @@ class PasswordResetRequest(models.Model):
 class InstrumentReport(models.Model):
     """How well a questionnaire version measures: reliability per dimension, stored.
 
-    Computed from everyone who submitted (never per team) in one cycle, or pooled over
-    every cycle of the version (``cycle`` empty). A closed cycle's report is made once,
-    on the first read after close; the others when HR asks.
+    Computed from everyone who submitted (never per team) in one cycle, once, on the
+    first read after the cycle closes; it never changes. The report of all a version's
+    cycles is added up from these, never stored.
     """
 
     questionnaire = models.ForeignKey(
         Questionnaire, on_delete=models.CASCADE, related_name="instrument_reports"
     )
-    cycle = models.ForeignKey(
-        Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="+")
     computed_at = models.DateTimeField()
     responses = models.PositiveIntegerField()
     # [{code, name, axis, n, alpha, ci_low, ci_high, items: [...], left_out: [...]}, ...]
@@ -671,15 +669,9 @@ class InstrumentReport(models.Model):
 
     class Meta:
         ordering = ["questionnaire_id", "cycle_id"]
-        constraints = [
-            unique(
-                "questionnaire", "cycle", condition=Q(cycle__isnull=False), name="one_per_cycle"
-            ),
-            unique("questionnaire", condition=Q(cycle__isnull=True), name="one_pooled"),
-        ]
 
     def __str__(self) -> str:
-        return f"Instrument report: {self.questionnaire}, {self.cycle or 'all cycles'}"
+        return f"Instrument report: {self.questionnaire}, {self.cycle}"
 
 
 class TeamActionPlan(models.Model):

@@ -19,12 +19,11 @@ class Migration(migrations.Migration):
                 ('responses', models.PositiveIntegerField()),
                 ('dimensions', models.JSONField(default=list)),
                 ('careless', models.JSONField(default=dict)),
-                ('cycle', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.cycle')),
+                ('cycle', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.cycle')),
                 ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instrument_reports', to='assessments.questionnaire')),
             ],
             options={
                 'ordering': ['questionnaire_id', 'cycle_id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('cycle__isnull', False)), fields=('questionnaire', 'cycle'), name='assessments_instrumentreport_one_per_cycle'), models.UniqueConstraint(condition=models.Q(('cycle__isnull', True)), fields=('questionnaire',), name='assessments_instrumentreport_one_pooled')],
             },
         ),
     ]

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from ..carelessness import FLAG_LABELS
-from ..models import Cycle, Questionnaire
+from ..models import Cycle, InstrumentReport, Questionnaire
 from ..services import instrument
 
 GOOD_ALPHA = 0.70  # the usual floor for a scale used to compare people
@@ -232,11 +232,19 @@ def instrument_page(
         responses = instrument.submitted_count([cycle.pk])
         report = instrument.compute_instrument_report(cycle=cycle, now=now)
     else:
-        # Every closed cycle of the version with a report of its own, added up.
+        # Every closed cycle of the version with a report of its own, added up: the
+        # stored ones in one query; a closed cycle not read since it closed gets its own.
+        closed = list(questionnaire.cycles.filter(closes_at__lte=now).order_by("opens_at"))
+        stored = {
+            r.cycle_id: r
+            for r in InstrumentReport.objects.filter(cycle__in=closed).select_related("cycle")
+        }
         reports = [
             found
-            for closed in questionnaire.cycles.filter(closes_at__lte=now).order_by("opens_at")
-            if (found := instrument.compute_instrument_report(cycle=closed, now=now))
+            for c in closed
+            if (
+                found := stored.get(c.pk) or instrument.compute_instrument_report(cycle=c, now=now)
+            )
         ]
         pooled = tuple(r.cycle.name for r in reports)
         report = instrument.pooled_report(questionnaire, reports)
