@@ -285,6 +285,13 @@ class Cycle(models.Model):
         "counted. On: they are left out of every team and organisation figure. Employees "
         "never see the flags.",
     )
+    teams = models.ManyToManyField(
+        Team,
+        blank=True,
+        related_name="+",
+        help_text="Who takes part: the members of these teams (every team when none is "
+        "chosen). The list of participants is fixed when the invitations go out.",
+    )
     # A fingerprint of the submitted responses that were waiting when a live publication
     # last left them all out; the next read tries again only once they have changed.
     publish_checked = models.BigIntegerField(default=0, editable=False)
@@ -706,3 +713,84 @@ class TeamActionPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} after {self.cycle}"
+
+
+class Employee(models.Model):
+    """What the people import knows of a person beyond their account: the HR system's id.
+
+    Only people with this record are managed by imports: a full import deactivates those
+    of them it no longer lists. Accounts made by hand (administrators, say) are left alone.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="employee"
+    )
+    employee_id = models.CharField("employee id", max_length=64, blank=True)
+    imported_at = models.DateTimeField(help_text="When an import last listed this person.")
+    deactivated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an import found this person gone."
+    )
+
+    class Meta:
+        ordering = ["employee_id"]
+        constraints = [
+            unique("employee_id", condition=~Q(employee_id=""), name="unique_employee_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.employee_id or str(self.user)
+
+
+class PeopleImport(models.Model):
+    """One uploaded people file: kept from its preview to its confirmation, and after."""
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The file as uploaded, decoded.")
+    full = models.BooleanField(
+        "lists everyone",
+        default=True,
+        help_text="On: people from earlier imports who are not in this file are "
+        "deactivated. Off: the file only adds and changes people.",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    # {"created": n, "changed": n, "deactivated": n, "reactivated": n, "unchanged": n, ...}
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "people import"
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Participant(models.Model):
+    """A person who takes part in a cycle: invited, perhaps reminded, perhaps done.
+
+    The rows are made when the cycle's invitations go out, from the members of its teams
+    at that moment; what is sent is recorded here, so no run of the commands sends twice.
+    """
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cycle", "user"]
+        constraints = [unique("cycle", "user", name="once_per_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.cycle}"

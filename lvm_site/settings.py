@@ -193,6 +193,15 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lvm@localhost")
 
+# Invitations and reminders. Links in e-mails start with SITE_URL, the address people use
+# to reach LVM (scheme and host, no trailing slash needed).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+LVM_ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Our organisation")
+LVM_INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+LVM_REMINDER_EVERY_DAYS = env_int("REMINDER_EVERY_DAYS", 3)
+LVM_REMINDER_MAX = env_int("REMINDER_MAX", 3)
+LVM_REMINDER_QUIET_HOURS = env_int("REMINDER_QUIET_HOURS", 24)
+
 # Production hardening: on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
