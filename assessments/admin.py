@@ -6,6 +6,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Value, When
@@ -19,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 
 from . import carelessness, csv_export, services
+from .backends import users_with_email
 from .csv_export import csv_response
 from .models import (
     Answer,
@@ -689,6 +691,40 @@ class UserMembershipInline(admin.TabularInline):
     fields = ["team", "role"]
 
 
+class UniqueEmail:
+    """Refuses an e-mail address that another account already has, in any capitals.
+
+    People log in with their address, and the database's unique index would refuse the
+    row anyway: this turns that into an error on the field instead of a server error.
+    """
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if not email:
+            return email
+        others = users_with_email(email)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        other = others.first()
+        if other is not None:
+            written = "" if other.email == email else f" (written {other.email})"
+            raise ValidationError(
+                f"The account “{other.get_username()}” already uses this e-mail "
+                f"address{written}. People log in with their address, so no two accounts "
+                "may share one, whatever the capitals.",
+                code="unique",
+            )
+        return email
+
+
+class UserChangeWithEmailForm(UniqueEmail, UserChangeForm):
+    pass
+
+
+class UserCreationWithEmailForm(UniqueEmail, AdminUserCreationForm):
+    pass
+
+
 @admin.register(User)
 class LvmUserAdmin(UserAdmin):
     """People. HR (the "HR" group) may add and edit employees, never anyone's rights.
@@ -698,15 +734,30 @@ class LvmUserAdmin(UserAdmin):
     own rights, or sign in as an employee and read their results.
     """
 
+    form = UserChangeWithEmailForm
+    add_form = UserCreationWithEmailForm
+    # The address is asked for from the start: it is what people log in with.
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
     inlines = [UserMembershipInline]
     actions = ["erase_responses"]
     RIGHTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+    # Written by Django when someone joins or logs in; editing them would only falsify the
+    # record (and their split date and time inputs have no label a screen reader can read).
+    RECORDED = ("last_login", "date_joined")
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += [f for f in self.RIGHTS if f not in fields]
-        return fields
+        return fields + [f for f in self.RECORDED if f not in fields]
 
     def has_change_permission(self, request, obj=None) -> bool:
         if (

@@ -1,10 +1,12 @@
-"""The questionnaire form: one page of answers and what the person wants to do next."""
+"""The questionnaire form (one page of answers and what the person wants to do next), the
+action plan form and the log-in form."""
 
 from __future__ import annotations
 
 import re
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 
 ANSWER_FIELD = re.compile(r"q(\d{1,18})")
@@ -113,3 +115,28 @@ class ActionPlanForm(forms.Form):
                 f"Choose at most {self.limit} dimensions, so the team can focus."
             )
         return focus
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, asking for an e-mail address or a username.
+
+    The backend (assessments.backends) reads either. The field keeps Django's
+    ``autocomplete="username"``, so password managers still fill it in.
+    """
+
+    username = UsernameField(
+        label="E-mail or username",
+        widget=forms.TextInput(attrs={"autofocus": True, "spellcheck": "false"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter a correct e-mail address or username, and its password. "
+            "Passwords and usernames are case-sensitive; e-mail addresses are not."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sizes the field for a username (150); an e-mail address may be longer.
+        self.fields["username"].widget.attrs["maxlength"] = 254

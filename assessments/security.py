@@ -5,9 +5,10 @@ import ipaddress
 import logging
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -108,14 +109,39 @@ class PrivateResponseMiddleware:
 
 # django-axes records a failed attempt's username in a 255-character column: a longer
 # one must not reach it (PostgreSQL would refuse the row and the log-in page would fail).
-AXES_USERNAME_LIMIT = 150
+# 254 is the longest e-mail address, which people may type instead of their username.
+AXES_USERNAME_LIMIT = 254
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
-    """The username axes records and locks on, cut to the longest a user can have."""
+    """What axes records and locks on: the username or e-mail address typed, cut to the
+    longest an address can be. An e-mail address is lower-cased, as log-in ignores its
+    case: ``Alice@Example.com`` must not get guesses of its own beside ``alice@…``."""
     source = credentials if credentials else getattr(request, "POST", {})
     username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
-    return username[:AXES_USERNAME_LIMIT] if isinstance(username, str) else username
+    if not isinstance(username, str):
+        return username
+    username = username.strip()
+    if "@" in username:
+        username = username.lower()
+    return username[:AXES_USERNAME_LIMIT]
+
+
+@receiver(user_logged_in)
+def forget_failed_logins_by_email(sender, request, user, **kwargs):
+    """After a log-in by e-mail address, forget the failed ones under that address too.
+
+    axes forgets a successful person's failures under their username only (it knows the
+    account, not what was typed), so without this a few typos by e-mail would still count
+    towards a pause until the cool-off time has passed.
+    """
+    if request is None or not settings.AXES_ENABLED or not settings.AXES_RESET_ON_SUCCESS:
+        return
+    typed, ip = axes_username(request), client_ip(request)
+    # Failures are counted per address and name: without the address this would forgive
+    # a stranger's guesses from elsewhere.
+    if typed and ip and typed != user.get_username():
+        axes_reset(ip=ip, username=typed)
 
 
 class LogoutView(auth_views.LogoutView):

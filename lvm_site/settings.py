@@ -145,7 +145,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that also takes an e-mail address (any case) in place of the username.
+    "assessments.backends.EmailOrUsernameBackend",
 ]
 
 LOGIN_URL = "login"

@@ -384,7 +384,7 @@ def open_page(browser, *, width=1280, height=900):
 def log_in(page, base, username):
     """Log in as a demo person (``seed_demo``'s password) and wait for the home page."""
     page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("E-mail or username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")

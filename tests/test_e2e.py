@@ -115,7 +115,7 @@ def test_answers_given_before_a_time_out_never_reach_the_next_person(browser, li
     page.get_by_role("button", name="Save and continue").click()
     page.wait_for_url("**/accounts/login/**")
     assert page.get_by_text("Your session had expired").is_visible()
-    page.get_by_label("Username").fill("jonas")
+    page.get_by_label("E-mail or username").fill("jonas")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.locator("fieldset.likert-item").first.wait_for()

@@ -12,7 +12,12 @@ import shutil
 from io import StringIO
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .conftest import CHROMIUM, axe_violations, log_in, open_page
 
@@ -26,10 +31,42 @@ WIDTHS = (1280, 375)
 
 def _wrong_password(page, base):
     page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("arjun")
+    page.get_by_label("E-mail or username").fill("arjun")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
-    page.get_by_text("Please enter a correct username and password").wait_for()
+    page.get_by_text("Please enter a correct e-mail address or username").wait_for()
+
+
+def _locked_out(page, base):
+    """Wrong passwords for Lena's address until log-ins from here are paused.
+
+    Nobody else's log-in is paused: no role of these tests logs in as Lena.
+    """
+    paused = page.get_by_role("heading", name="Too many failed log-ins")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("E-mail or username").fill("Lena@Example.com")
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        if paused.is_visible():
+            return
+    raise AssertionError("log-ins were never paused")
+
+
+def _reset_link(username):
+    """The path of a password-reset e-mail's link for ``username``."""
+    user = get_user_model().objects.get(username=username)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
+
+
+def _new_password_form(link):
+    def visit(page, base):
+        page.goto(base + link)
+        page.get_by_role("heading", name="Choose a new password").wait_for()
+
+    return visit
 
 
 def _reset_done(page, base):
@@ -63,14 +100,19 @@ def _pages(ids):
     return [
         ("anonymous", "login", _url("/accounts/login/")),
         ("anonymous", "login-wrong-password", _wrong_password),
+        ("anonymous", "locked-out", _locked_out),
         ("anonymous", "password-reset-form", _url("/accounts/password_reset/")),
         ("anonymous", "password-reset-done", _reset_done),
         ("anonymous", "password-reset-expired-link", _url("/accounts/reset/MQ/set-password/")),
+        # The link is never used, so it opens the form at both widths.
+        ("anonymous", "password-reset-new-password", _new_password_form(ids["reset"])),
+        ("anonymous", "password-reset-complete", _url("/accounts/reset/done/")),
         ("anonymous", "logged-out", _logged_out),
         ("arjun", "home-with-results", _url("/")),
         ("arjun", "result-spring-2026", _url(f"/cycles/{spring}/result/")),
         ("arjun", "result-current-cycle", _url(f"/cycles/{autumn}/result/")),
         ("arjun", "password-change-form", _url("/accounts/password_change/")),
+        ("arjun", "password-change-done", _url("/accounts/password_change/done/")),
         ("arjun", "page-not-found", _url("/no-such-page/")),
         ("jonas", "home-not-started", _url("/")),
         ("hugo", "home-draft", _url("/")),
@@ -83,7 +125,7 @@ def _pages(ids):
     ]
 
 
-PAGE_NAMES = [name for _, name, _ in _pages({"spring": 0, "autumn": 0, "team": 0})]
+PAGE_NAMES = [name for _, name, _ in _pages({"spring": 0, "autumn": 0, "team": 0, "reset": ""})]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +144,8 @@ def axe_reports(browser, live_server, django_db_setup, django_db_blocker):
             "spring": Cycle.objects.get(name="Spring 2026").pk,
             "autumn": Cycle.objects.get(name="Autumn 2026").pk,
             "team": Team.objects.get(name="Platform Engineering").pk,
+            # Someone who never logs in here: logging in would spoil the link.
+            "reset": _reset_link("kemal"),
         }
         try:
             for width in WIDTHS:
