@@ -29,6 +29,7 @@ from .models import (
     DimensionScore,
     FlaggedResponse,
     Membership,
+    Participant,
     Publication,
     Question,
     Questionnaire,
@@ -474,6 +475,8 @@ class CycleAdmin(admin.ModelAdmin):
     list_select_related = ["questionnaire"]
     search_fields = ["name"]
     date_hierarchy = "opens_at"
+    autocomplete_fields = ["teams"]
+    actions = ["invite_participants"]
     # In the order they come: sorting by status puts upcoming cycles first.
     STATUSES = {"upcoming": "Upcoming", "open": "Open", "closed": "Closed"}
 
@@ -514,6 +517,39 @@ class CycleAdmin(admin.ModelAdmin):
             return ["questionnaire"]
         return []
 
+    @admin.action(description="Invite participants (e-mail everyone not yet invited)")
+    def invite_participants(self, request, queryset):
+        for cycle in queryset:
+            if not cycle.is_open():
+                self.message_user(
+                    request,
+                    f"{cycle} is not open, so nobody was invited to it. Invitations go "
+                    "out while a cycle is open: between its opening and closing times.",
+                    messages.ERROR,
+                )
+                continue
+            mailing = services.invite_participants(cycle=cycle)
+            self.message_user(request, _mailing_message(cycle, mailing), _level(mailing))
+
+
+def _mailing_message(cycle, mailing) -> str:
+    text = (
+        f"{cycle}: {mailing.added} people added to the participants; "
+        f"{mailing.sent} invitations sent."
+    )
+    if not mailing.due:
+        text += " Everyone on the list had already been invited."
+    if mailing.failed:
+        text += (
+            f" {len(mailing.failed)} could not be sent (the mail server refused them or was "
+            "unreachable; see the log). Run the action again to retry them."
+        )
+    return text
+
+
+def _level(mailing) -> int:
+    return messages.WARNING if mailing.failed else messages.SUCCESS
+
 
 class ViewOnlyAdmin(admin.ModelAdmin):
     """Rows the system writes; people with the view permission may read them, no more."""
@@ -536,6 +572,45 @@ class PublicationAdmin(ViewOnlyAdmin):
     list_display = ["cycle", "step", "is_final", "published_at", "counted", "submitted", "k"]
     list_filter = ["is_final"]
     list_select_related = ["cycle"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ViewOnlyAdmin):
+    """Who takes part in each cycle and what was sent to them.
+
+    Whether a person has answered is not shown: HR sees participation per team on the
+    participation page, never per name.
+    """
+
+    list_display = ["person", "cycle", "invited_at", "reminders_sent", "last_reminded_at"]
+    list_filter = ["cycle"]
+    list_select_related = ["user", "cycle"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "user__username"]
+    actions = ["resend_invitation"]
+
+    @admin.display(description="person", ordering="user__last_name")
+    def person(self, obj):
+        return person_label(obj.user)
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("assessments.change_participant")
+
+    @admin.action(description="Re-send the invitation", permissions=["resend"])
+    def resend_invitation(self, request, queryset):
+        sent = failed = 0
+        for participant in queryset.select_related("user", "cycle"):
+            if services.resend_invitation(participant=participant):
+                sent += 1
+            else:
+                failed += 1
+        self.message_user(request, f"{sent} invitations sent again.", messages.SUCCESS)
+        if failed:
+            self.message_user(
+                request,
+                f"{failed} not sent: the cycle is not open, the person is deactivated or "
+                "has no e-mail address, or the mail server refused it (see the log).",
+                messages.WARNING,
+            )
 
 
 class ReadOnlyInline(admin.TabularInline):

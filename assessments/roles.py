@@ -36,6 +36,10 @@ HR_PERMISSIONS = [
     ("assessments", "response", ("delete",)),
     ("assessments", "flaggedresponse", ("view",)),
     ("assessments", "publication", ("view",)),
+    # The people import: upload, preview and apply; its employee records are read-only.
+    ("assessments", "peopleimport", ("add", "view")),
+    ("assessments", "employee", ("view",)),
+    ("assessments", "participant", ("view", "change")),
     ("auth", "user", ("add", "change", "view")),
 ]
 

@@ -21,7 +21,7 @@ from . import charts, csv_export, services, tables
 from .csv_export import csv_response
 from .forms import ActionPlanForm
 from .models import Membership, Team, TeamActionPlan
-from .queries import access, instrument, organisation
+from .queries import access, instrument, organisation, participation
 from .queries import team as team_pages
 
 SPREAD_LABEL = "Spread (± 1 standard deviation)"
@@ -232,6 +232,21 @@ def instrument_export(request: HttpRequest) -> HttpResponse:
         raise Http404("No report yet.")
     suffix = f"cycle-{page.cycle.pk}" if page.cycle else f"version-{page.questionnaire.pk}"
     return csv_response(f"lvm-instrument-{suffix}.csv", csv_export.instrument_rows(page))
+
+
+@never_cache
+@login_required
+@require_safe
+def participation_page(request: HttpRequest) -> HttpResponse:
+    """How many take part in a cycle, were invited and reminded, and submitted: per team
+    (a manager's own teams; every team for HR) and overall for HR. No names."""
+    if not access.sees_teams(request.user):
+        raise Http404("No such page.")
+    page = participation.participation_page(user=request.user, cycle_pk=_cycle_pk(request))
+    if page is None:
+        raise Http404("No such cycle.")
+    context = {"page": page, "nav_section": "teams"}
+    return render(request, "assessments/participation.html", context)
 
 
 def _plan_page(request: HttpRequest, team_pk: int) -> tuple[Team, team_pages.TeamDashboard]:

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import team_views, views
+from . import invitation_views, team_views, views
 
 
 class IdConverter:
@@ -21,6 +21,11 @@ app_name = "assessments"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "invitations/<id:cycle_pk>/<uidb64>/<token>/",
+        invitation_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path("cycles/<id:cycle_pk>/answers/", views.response_edit, name="response-edit"),
     path("cycles/<id:cycle_pk>/answers/save/", views.response_save, name="response-save"),
     path("cycles/<id:cycle_pk>/result/", views.result_detail, name="result-detail"),
@@ -30,6 +35,7 @@ urlpatterns = [
     path("teams/<id:team_pk>/export.csv", team_views.team_export, name="team-export"),
     path("teams/<id:team_pk>/plan/", team_views.team_plan, name="team-plan"),
     path("teams/<id:team_pk>/plan/done/", team_views.team_plan_done, name="team-plan-done"),
+    path("participation/", team_views.participation_page, name="participation"),
     path("organisation/", team_views.organisation_overview, name="organisation-overview"),
     path("organisation/instrument/", team_views.instrument_report, name="instrument-report"),
     path("organisation/instrument.csv", team_views.instrument_export, name="instrument-export"),

@@ -93,6 +93,14 @@ MATRIX = {
     "assessments:instrument-report": (None, "get", _only(["hr", "admin"])),
     # No report yet (one response): nothing to download, for anyone.
     "assessments:instrument-export": (None, "get", _only([])),
+    # Counts only: the managers' own teams, every team for HR.
+    "assessments:participation": (None, "get", _only(["manager", "other_manager", "hr", "admin"])),
+    # A link with a wrong token: the page that says the link no longer works, for anyone.
+    "assessments:invitation-accept": (
+        lambda w: {**_reset_args(w), "cycle_pk": w["cycle"].pk, "token": "abc-123"},
+        "get",
+        _all(200),
+    ),
     "login": (None, "get", _all(200)),
     "logout": (None, "post", _all(200)),  # the "You are logged out" page
     "password_change": (None, "get", _signed_in(200)),

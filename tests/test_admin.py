@@ -258,13 +258,13 @@ def test_the_cycle_list_shows_status_and_response_counts(client, hr_user):
 def test_the_cycle_list_can_be_sorted_by_status_and_counts(client, hr_user):
     client.force_login(hr_user)
     url = reverse("admin:assessments_cycle_changelist")
-    # Columns count from 0 (HR may not delete cycles, so there is no checkbox column):
-    # name, status, submitted, in progress.
-    by_status = cycle_rows(client.get(url, {"o": "1"}).content.decode())
+    # Columns count from 0, the checkbox of the "Invite participants" action first:
+    # checkbox, name, status, submitted, in progress.
+    by_status = cycle_rows(client.get(url, {"o": "2"}).content.decode())
     assert [cells[0] for _, cells in by_status] == ["Open", "Closed"]
-    by_submitted = cycle_rows(client.get(url, {"o": "-2"}).content.decode())
+    by_submitted = cycle_rows(client.get(url, {"o": "-3"}).content.decode())
     assert [name for name, _ in by_submitted] == ["Spring 2026", "Autumn 2026"]  # 34, 28
-    by_drafts = cycle_rows(client.get(url, {"o": "-3"}).content.decode())
+    by_drafts = cycle_rows(client.get(url, {"o": "-4"}).content.decode())
     assert [name for name, _ in by_drafts] == ["Autumn 2026", "Spring 2026"]  # 5, 0
 
 

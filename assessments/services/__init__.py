@@ -5,13 +5,24 @@
   exporting), copying a version;
 - ``publishing``: making a cycle's team and organisation figures;
 - ``instrument``: the instrument report (reliability per dimension), stored;
-- ``plans``: a team's action plan after a cycle.
+- ``plans``: a team's action plan after a cycle;
+- ``invitations``: who takes part in a cycle, invitations and reminders by e-mail;
+- ``people``: the people and teams import from the HR system's file (used as
+  ``services.people``; its names are not repeated here).
 
 Views, admin actions, commands, benchmarks and tests write through these functions.
 """
 
 from .instrument import MIN_RESPONSES as INSTRUMENT_MIN_RESPONSES
 from .instrument import compute_instrument_report, pooled_report
+from .invitations import (
+    Mailing,
+    ReminderRules,
+    add_participants,
+    invite_participants,
+    resend_invitation,
+    send_reminders,
+)
 from .plans import mark_action_plan, save_action_plan
 from .publishing import (
     BINS,
@@ -50,6 +61,12 @@ from .responses import (
 )
 
 __all__ = [
+    "Mailing",
+    "ReminderRules",
+    "add_participants",
+    "invite_participants",
+    "resend_invitation",
+    "send_reminders",
     "mark_action_plan",
     "save_action_plan",
     "INSTRUMENT_MIN_RESPONSES",

@@ -1,0 +1,127 @@
+"""The participation page: counts per team and overall, for HR and managers, never names."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Participant
+from tests.conftest import add_members, make_cycle, submit_levels
+
+URL = reverse("assessments:participation")
+
+
+@pytest.fixture
+def invited(cycle, alpha, beta, alice, bob, charlie, dora):
+    """Alpha: alice + 4 members (bob manages); Beta: charlie + 1 member (dora manages)."""
+    add_members(alpha, 4, "a")
+    add_members(beta, 1, "b")
+    services.invite_participants(cycle=cycle)
+    return cycle
+
+
+def rows(response):
+    page = response.context["page"]
+    return {
+        row.name: (row.taking_part, row.invited, row.reminded, row.submitted, row.rate)
+        for row in page.teams
+    }
+
+
+def test_hr_sees_every_team_and_the_whole_organisation(client, helga, invited, alice):
+    submit_levels(alice, invited, (3, 3, 3, 3))
+    client.force_login(helga)
+    response = client.get(URL)
+    assert rows(response) == {"Alpha": (5, 5, 0, 1, 20), "Beta": (2, 2, 0, 0, 0)}
+    overall = response.context["page"].overall
+    assert (overall.taking_part, overall.invited, overall.submitted) == (9, 9, 1)
+    assert "1 of the 9 people taking part have submitted" in response.content.decode()
+
+
+def test_participation_goes_up_as_people_submit_and_counts_reminders(
+    client, helga, invited, alice, charlie
+):
+    client.force_login(helga)
+    before = rows(client.get(URL))["Alpha"]
+    submit_levels(alice, invited, (3, 3, 3, 3))
+    Participant.objects.filter(user=charlie).update(reminders_sent=1)
+    after = rows(client.get(URL))
+    assert before[3] == 0 and after["Alpha"][3] == 1
+    assert after["Beta"][2] == 1
+
+
+def test_a_manager_sees_only_the_teams_they_manage(client, bob, invited):
+    client.force_login(bob)
+    response = client.get(URL)
+    assert set(rows(response)) == {"Alpha"}
+    assert response.context["page"].overall is None
+    assert "Whole organisation" not in response.content.decode()
+
+
+def test_the_page_names_nobody(client, helga, invited, alice):
+    submit_levels(alice, invited, (3, 3, 3, 3))
+    client.force_login(helga)
+    text = client.get(URL).content.decode()
+    for name in ("alice", "Alice", "charlie", "a0@example.com"):
+        assert name not in text
+
+
+def test_an_employee_gets_404(client, alice, invited):
+    client.force_login(alice)
+    assert client.get(URL).status_code == 404
+
+
+def test_an_unknown_cycle_or_one_without_participants_gets_404(
+    client, helga, invited, questionnaire
+):
+    other = make_cycle(questionnaire, name="Nobody invited")
+    client.force_login(helga)
+    assert client.get(f"{URL}?cycle={other.pk}").status_code == 404
+    assert client.get(f"{URL}?cycle=999999").status_code == 404
+    assert client.get(f"{URL}?cycle=abc").status_code == 404
+
+
+def test_a_low_rate_is_marked(client, bob, invited):
+    client.force_login(bob)
+    assert "below 60 %" in client.get(URL).content.decode()
+
+
+def test_before_any_invitation_the_page_says_so(client, helga, cycle):
+    client.force_login(helga)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "Nobody has been invited to a cycle yet." in response.content.decode()
+
+
+def test_the_latest_open_cycle_is_shown_and_earlier_ones_can_be_picked(
+    client, helga, invited, questionnaire, alice
+):
+    earlier = make_cycle(questionnaire, name="Last year", open_=False, days_ago=200)
+    Participant.objects.create(cycle=earlier, user=alice, invited_at=timezone.now())
+    client.force_login(helga)
+    assert client.get(URL).context["page"].cycle == invited
+    picked = client.get(f"{URL}?cycle={earlier.pk}").context["page"]
+    assert picked.cycle == earlier and not picked.is_open
+    assert rows_of(picked) == {"Alpha": 1}
+
+
+def rows_of(page):
+    return {row.name: row.taking_part for row in page.teams}
+
+
+@pytest.mark.parametrize("extra_teams", [0, 20])
+def test_the_page_takes_the_same_number_of_queries_for_any_number_of_teams(
+    client, helga, cycle, alpha, django_assert_num_queries, extra_teams
+):
+    from assessments.models import Team
+
+    for i in range(extra_teams):
+        add_members(Team.objects.create(name=f"T{i}"), 2, f"t{i}-")
+    add_members(alpha, 3, "a")
+    services.invite_participants(cycle=cycle, when=timezone.now() - timedelta(minutes=1))
+    client.force_login(helga)
+    client.get(URL)  # warm the session
+    with django_assert_num_queries(7):
+        client.get(URL)
