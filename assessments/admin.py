@@ -865,3 +865,7 @@ class LvmUserAdmin(UserAdmin):
     def has_erase_permission(self, request) -> bool:
         """Erasing responses is HR's job: it needs the right to delete responses, not users."""
         return request.user.has_perm("assessments.delete_response")
+
+
+# The people import and employee records (their own module: the admin has grown long).
+from . import admin_people  # noqa: E402, F401

@@ -726,7 +726,9 @@ class Employee(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="employee"
     )
     employee_id = models.CharField("employee id", max_length=64, blank=True)
-    imported_at = models.DateTimeField(help_text="When an import last listed this person.")
+    imported_at = models.DateTimeField(
+        help_text="When an import first listed this person or last changed them."
+    )
     deactivated_at = models.DateTimeField(
         null=True, blank=True, help_text="When an import found this person gone."
     )

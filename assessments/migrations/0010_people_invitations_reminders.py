@@ -95,7 +95,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "imported_at",
-                    models.DateTimeField(help_text="When an import last listed this person."),
+                    models.DateTimeField(
+                        help_text="When an import first listed this person or last changed them."
+                    ),
                 ),
                 (
                     "deactivated_at",

@@ -10,41 +10,36 @@ Answers come from the latent-trait model in ``assessments.demo``, so each dimens
 Cronbach's alpha lies between 0.7 and 0.9. Each person's answers come from a random
 generator seeded with their name: running it twice changes nothing, and the same people
 always give the same answers.
+
+The people and their teams come from ``assessments/data/demo_people.csv``, imported as
+HR's file would be (``services.people``, listing only some people, so nobody else is
+deactivated); they then get the demo password, since imported people have none until
+their invitation.
 """
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from assessments import demo, services
-from assessments.models import Cycle, Membership, Questionnaire, Response, Team
+from assessments import demo, people_csv, services
+from assessments.models import Cycle, Participant, Questionnaire, Response
 from assessments.roles import HR_GROUP
+from assessments.services import people as people_import
 
 DEMO_PASSWORD = "lvm-demo-2026"
 
-# (team, manager, members); the last two teams are below the default minimum of 5.
-TEAMS = [
-    (
-        "Platform Engineering",
-        "maria",
-        ["arjun", "bea", "chen", "dmitri", "elif", "femi", "grace", "hugo", "ines", "jonas"],
-    ),
-    (
-        "Customer Success",
-        "omar",
-        ["kemal", "lena", "malik", "nadia", "oscar", "priya", "quinn", "rosa", "sven"],
-    ),
-    ("Finance and Planning", "tessa", ["uma", "victor", "wanda", "xavier", "yara", "zoe"]),
-    ("People and Culture", "paula", ["amir", "bianca", "carlos", "dana"]),
-    ("Design Studio", "noah", ["eva", "felix", "gita"]),
-]
+# The demo's people: five teams with a manager each, two of them (People and Culture,
+# Design Studio) below the default minimum group size of 5.
+DEMO_PEOPLE = Path(__file__).resolve().parents[2] / "data" / "demo_people.csv"
 CURRENT_DRAFT = {"hugo", "ines", "rosa", "zoe", "dana"}
 CURRENT_NOT_STARTED = {"jonas", "sven", "yara", "gita"}
 PAST_NOT_STARTED = {"jonas", "quinn", "xavier"}
@@ -115,27 +110,15 @@ class Command(BaseCommand):
         if group is not None:
             hr.groups.add(group)
 
-        people: dict[str, object] = {}
-        for team_name, manager, members in TEAMS:
-            team, made = Team.objects.get_or_create(name=team_name)
-            created += made
-            for username in [manager, *members]:
-                user, made = User.objects.get_or_create(
-                    username=username,
-                    defaults={
-                        "first_name": username.capitalize(),
-                        "last_name": "Demo",
-                        "email": f"{username}@example.com",
-                        "password": password,
-                    },
-                )
-                created += made
-                people[username] = user
-                role = Membership.Role.MANAGER if username == manager else Membership.Role.MEMBER
-                _, made = Membership.objects.get_or_create(
-                    user=user, team=team, defaults={"role": role}
-                )
-                created += made
+        content = DEMO_PEOPLE.read_text(encoding="utf-8")
+        plan = people_import.import_people(content=content, full=False)
+        created += len(plan.created) + len(plan.new_teams)
+        usernames = [row.username for row in people_csv.parse(content).rows]
+        # Imported people have no password until their invitation; the demo's log in at once.
+        User.objects.filter(
+            username__in=usernames, password__startswith=UNUSABLE_PASSWORD_PREFIX
+        ).update(password=password)
+        people = {user.username: user for user in User.objects.filter(username__in=usernames)}
 
         questionnaire = Questionnaire.objects.order_by("-created_at").first()
         now = timezone.now()
@@ -201,4 +184,19 @@ class Command(BaseCommand):
                     submitted_at=submitted,
                 )
                 created += 1
+
+        # The current cycle's invitations went out when it opened, and a reminder three
+        # days later to everyone who had not submitted by then: recorded, not sent, so
+        # that the participation page has something to show.
+        created += services.add_participants(cycle=current, when=current.opens_at)
+        Participant.objects.filter(cycle=current, invited_at__isnull=True).update(
+            invited_at=current.opens_at
+        )
+        reminded_at = current.opens_at + timedelta(days=3)
+        done_by_then = Response.objects.filter(
+            cycle=current, respondent=OuterRef("user"), submitted_at__lt=reminded_at
+        )
+        Participant.objects.filter(cycle=current, reminders_sent=0).exclude(
+            Exists(done_by_then)
+        ).update(reminders_sent=1, last_reminded_at=reminded_at)
         return created

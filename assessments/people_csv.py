@@ -1,0 +1,322 @@
+"""Reading a people file: the CSV an HR system exports, checked row by row and across rows.
+
+Pure: text in, plain values and problems out, no database. What needs the database (who
+already has an address or a user name, which teams exist) is checked by
+``services.people``. The format:
+
+- a header row naming the columns, in any order and case, spaces and hyphens read as
+  underscores ("Employee ID" is ``employee_id``); columns LVM does not know are ignored,
+  since HR exports carry many;
+- ``email`` and ``team`` are required; ``employee_id``, ``first_name``, ``last_name``,
+  ``role`` (``member`` or ``manager``, empty for member: the role in ``team``),
+  ``extra_teams`` (more teams, separated by ``|``, each perhaps ending in ``:manager``)
+  and ``username`` are optional;
+- UTF-8 with or without a byte order mark, separated by commas, semicolons or tabs (the
+  header line says which).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+REQUIRED = ("email", "team")
+OPTIONAL = ("employee_id", "first_name", "last_name", "role", "extra_teams", "username")
+MEMBER, MANAGER = "member", "manager"
+ROLES = (MEMBER, MANAGER)
+DELIMITERS = (",", ";", "\t")
+TEAM_SEPARATOR, ROLE_SEPARATOR = "|", ":"
+# Other names HR systems give the address column.
+ALIASES = {"e_mail": "email", "email_address": "email", "e_mail_address": "email"}
+# The lengths of the columns these values go to (Employee, Team and Django's User), kept
+# here so that this module needs no models; tests/test_people_csv.py checks they agree.
+MAX_LENGTHS = {
+    "employee_id": 64,
+    "email": 254,
+    "first_name": 150,
+    "last_name": 150,
+    "username": 150,
+    "team": 120,
+}
+# Django's own rule for user names (UnicodeUsernameValidator).
+USERNAME = re.compile(r"^[\w.@+-]+\Z")
+
+SAVE_AS_CSV = (
+    "Save it as CSV in UTF-8: in Excel, File › Save As › “CSV UTF-8 (Comma delimited)”; "
+    "in LibreOffice Calc, File › Save As › “Text CSV”, with the character set "
+    "“Unicode (UTF-8)”; in Numbers, File › Export To › CSV, with Unicode (UTF-8)."
+)
+
+
+class PeopleFileError(Exception):
+    """The file is not text LVM can read (an Excel workbook, say, or not UTF-8)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the file cannot be imported, at a line and column where there is one."""
+
+    message: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part for part in (f"Line {self.line}" if self.line else "", self.column or "") if part
+        )
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class Row:
+    """One person as the file describes them; ``None`` for a column the file does not have."""
+
+    line: int
+    email: str
+    teams: tuple[tuple[str, str], ...]  # (team name, role), the main team first
+    employee_id: str = ""
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str = ""  # "": the account's own, or the lower-cased e-mail for a new one
+
+
+@dataclass(frozen=True)
+class PeopleFile:
+    """The rows that passed every check here, and the problems of the others."""
+
+    rows: tuple[Row, ...]
+    problems: tuple[Problem, ...]
+    people: int = 0  # rows of people in the file, good or not
+
+
+def decode(content: bytes) -> str:
+    """The file's text: UTF-8, with or without a byte order mark."""
+    if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise PeopleFileError(f"This is an Excel workbook, not a CSV file. {SAVE_AS_CSV}")
+    try:
+        # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte order mark.
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PeopleFileError(
+            f"The file is not UTF-8 text (byte {exc.start + 1} is not UTF-8; perhaps it "
+            f"was saved as “CSV (Comma delimited)”, which uses another encoding). "
+            f"{SAVE_AS_CSV}"
+        ) from exc
+    if "\x00" in text:  # UTF-16 without a byte order mark decodes, with a NUL every other byte
+        raise PeopleFileError(f"The file is not UTF-8 text (it looks like UTF-16). {SAVE_AS_CSV}")
+    return text
+
+
+def column_name(heading: str) -> str:
+    """A header's column name: "Employee ID" and "employee-id" are ``employee_id``."""
+    name = re.sub(r"[\s-]+", "_", heading.strip().lower())
+    return ALIASES.get(name, name)
+
+
+def team_name(name: str) -> str:
+    """A team's name as stored: spaces trimmed and runs of spaces made one."""
+    return " ".join(name.split())
+
+
+def team_key(name: str) -> str:
+    """What two spellings of one team share: "Sales " and "sales" are the same team."""
+    return team_name(name).casefold()
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of the header line: whichever of comma, semicolon or tab it has most."""
+    return max(DELIMITERS, key=header.count)
+
+
+def parse(text: str) -> PeopleFile:
+    """The people in a file's text, each row checked, and the file checked across rows."""
+    text = text.removeprefix("\ufeff")
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    if not header_line:
+        return PeopleFile((), (Problem("The file is empty."),))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(header_line))
+    header: list[str] = []
+    for fields in reader:
+        if any(field.strip() for field in fields):
+            header = fields
+            break
+    columns, problems = _columns(header, line=reader.line_num)
+    if problems:
+        return PeopleFile((), tuple(problems))
+
+    rows: list[Row] = []
+    people = 0
+    seen: dict[str, dict[str, int]] = {"employee_id": {}, "email": {}}
+    read_to = reader.line_num
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(f"cannot be read as CSV ({exc}).", line=reader.line_num))
+            break
+        line, read_to = read_to + 1, reader.line_num  # a quoted value may span lines
+        if not any(field.strip() for field in fields):
+            continue
+        people += 1
+        values = {
+            name: fields[index].strip() if index < len(fields) else ""
+            for name, index in columns.items()
+        }
+        row, row_problems = _row(values, line=line, seen=seen)
+        problems += row_problems
+        if row is not None:
+            rows.append(row)
+    if not people and not problems:
+        problems.append(Problem("The file has a header row but nobody in it."))
+    return PeopleFile(tuple(rows), tuple(problems), people)
+
+
+def _columns(header: list[str], *, line: int) -> tuple[dict[str, int], list[Problem]]:
+    """Where each known column is, and what is wrong with the header."""
+    columns: dict[str, int] = {}
+    problems = []
+    for index, heading in enumerate(header):
+        name = column_name(heading)
+        if name not in REQUIRED + OPTIONAL:
+            continue
+        if name in columns:
+            problems.append(Problem(f"The header names the column “{name}” twice.", line=line))
+        columns[name] = index
+    found = ", ".join(f"“{heading.strip()}”" for heading in header)
+    if len(found) > 200:
+        found = found[:200] + "…"
+    for name in REQUIRED:
+        if name not in columns:
+            problems.append(
+                Problem(
+                    f"The header has no “{name}” column (it has {found or 'nothing'}). The "
+                    f"first row must name the columns; LVM needs at least "
+                    f"{' and '.join(REQUIRED)}.",
+                    line=line,
+                )
+            )
+    return columns, problems
+
+
+def _row(
+    values: dict[str, str], *, line: int, seen: dict[str, dict[str, int]]
+) -> tuple[Row | None, list[Problem]]:
+    """One person, or None and why not; ``seen`` remembers ids and addresses across rows."""
+    problems: list[Problem] = []
+
+    def problem(column: str, message: str) -> None:
+        problems.append(Problem(message, line=line, column=column))
+
+    for column, limit in MAX_LENGTHS.items():
+        if len(values.get(column, "")) > limit:
+            problem(column, f"{len(values[column])} characters is too long; at most {limit} fit.")
+
+    email = values["email"]
+    if not email:
+        problem("email", "no e-mail address given; every person needs one.")
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problem("email", f"“{email}” is not an e-mail address.")
+
+    username = values.get("username", "")
+    if username and not USERNAME.match(username):
+        problem(
+            "username",
+            f"“{username}” is not a valid user name: use letters, digits and @ . + - _ only.",
+        )
+
+    teams = _teams(values, problem)
+
+    for column, key in (
+        ("employee_id", values.get("employee_id", "")),
+        ("email", email.lower()),
+    ):
+        if not key:
+            continue
+        first = seen[column].setdefault(key, line)
+        if first != line:
+            shown = values[column]
+            ignoring_case = " (addresses are compared ignoring case)" if column == "email" else ""
+            problem(column, f"“{shown}” is also on line {first}{ignoring_case}.")
+
+    if problems:
+        return None, problems
+    return (
+        Row(
+            line=line,
+            email=email,
+            teams=teams,
+            employee_id=values.get("employee_id", ""),
+            first_name=values.get("first_name"),
+            last_name=values.get("last_name"),
+            username=username,
+        ),
+        [],
+    )
+
+
+def _role(text: str) -> str | None:
+    """The role a cell names (empty is member), or None for anything else."""
+    role = text.strip().lower() or MEMBER
+    return role if role in ROLES else None
+
+
+def _teams(values: dict[str, str], problem) -> tuple[tuple[str, str], ...]:
+    """The person's (team, role) pairs, main team first; problems go to ``problem``."""
+    teams: list[tuple[str, str]] = []
+    main = team_name(values["team"])
+    if not main:
+        problem("team", "no team given; every person needs one.")
+    role = _role(values.get("role", ""))
+    if role is None:
+        problem(
+            "role",
+            f"“{values['role']}” is not a role: use member or manager (empty means member).",
+        )
+    if main and role:
+        teams.append((main, role))
+
+    extra = values.get("extra_teams", "")
+    if extra:
+        for n, piece in enumerate(extra.split(TEAM_SEPARATOR), start=1):
+            name, separator, suffix = piece.rpartition(ROLE_SEPARATOR)
+            if not separator:
+                name, suffix = piece, ""
+            name = team_name(name)
+            extra_role = _role(suffix)
+            if not name:
+                problem("extra_teams", f"team {n} of “{extra}” has no name.")
+            elif len(name) > MAX_LENGTHS["team"]:
+                problem(
+                    "extra_teams",
+                    f"the team name “{name[:30]}…” is {len(name)} characters long; at "
+                    f"most {MAX_LENGTHS['team']} fit.",
+                )
+            elif extra_role is None:
+                problem(
+                    "extra_teams",
+                    f"“{suffix.strip()}” in “{piece.strip()}” is not a role: write "
+                    f"“{name}:manager”, or just “{name}” for a member.",
+                )
+            else:
+                teams.append((name, extra_role))
+
+    keys: set[str] = set()
+    for name, _ in teams:
+        if team_key(name) in keys:
+            problem(
+                "extra_teams",
+                f"lists “{name}” twice for this person: a person is in a team once, "
+                "as a member or as a manager.",
+            )
+        keys.add(team_key(name))
+    return tuple(teams)
