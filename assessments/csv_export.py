@@ -121,8 +121,10 @@ def team_rows(dashboard: TeamDashboard) -> list[list]:
     ]
     figures = dashboard.figures
     rows += [
-        ["about", "members", dashboard.members, ""],
-        ["about", "submitted", dashboard.submitted, ""],
+        # The response rate's two sides: members (not managers) of the team, and those
+        # of them who submitted; "counted in the figures" below is what the means rest on.
+        ["about", "team members", dashboard.members, ""],
+        ["about", "team members who submitted", dashboard.submitted, ""],
     ]
     if cycle is not None and cycle.publication_pk is not None:
         rows.append(["about", "published", when(cycle.published_at), ""])

@@ -198,8 +198,8 @@ def test_at_k_the_csv_has_exactly_the_figures_shown(client, bob, team_with):
     team = team_with(5, drafts=1)
     rows = rows_of(login(client, bob).get(export_url(team)))
     by_measure = {(r[0], r[1]): r[2:] for r in rows}
-    assert by_measure[("about", "members")] == ["6", ""]
-    assert by_measure[("about", "submitted")] == ["5", ""]
+    assert by_measure[("about", "team members")] == ["6", ""]
+    assert by_measure[("about", "team members who submitted")] == ["5", ""]
     assert by_measure[("about", "counted in the figures")] == ["5", "5"]
     assert ("about", "in progress") not in by_measure  # a closed cycle has nobody in progress
     assert by_measure[("axes (0-100)", "leadership mean")] == ["60.0", "60.0"]
