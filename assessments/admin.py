@@ -517,7 +517,10 @@ class CycleAdmin(admin.ModelAdmin):
             return ["questionnaire"]
         return []
 
-    @admin.action(description="Invite participants (e-mail everyone not yet invited)")
+    @admin.action(
+        description="Invite participants (e-mail everyone not yet invited)",
+        permissions=["change"],
+    )
     def invite_participants(self, request, queryset):
         for cycle in queryset:
             if not cycle.is_open():
@@ -576,13 +579,15 @@ class PublicationAdmin(ViewOnlyAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(ViewOnlyAdmin):
-    """Who takes part in each cycle and what was sent to them.
+    """Who takes part in each cycle, and when they were invited.
 
-    Whether a person has answered is not shown: HR sees participation per team on the
-    participation page, never per name.
+    Nothing here may tell who has answered: reminders stop when someone submits, so
+    their count and date are shown to superusers only. HR sees participation per team,
+    as counts, on the participation page.
     """
 
-    list_display = ["person", "cycle", "invited_at", "reminders_sent", "last_reminded_at"]
+    REMINDERS = ("reminders_sent", "last_reminded_at")
+    list_display = ["person", "cycle", "invited_at", *REMINDERS]
     list_filter = ["cycle"]
     list_select_related = ["user", "cycle"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "user__username"]
@@ -591,6 +596,21 @@ class ParticipantAdmin(ViewOnlyAdmin):
     @admin.display(description="person", ordering="user__last_name")
     def person(self, obj):
         return person_label(obj.user)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if request.user.is_superuser:
+            return shown
+        return [field for field in shown if field not in self.REMINDERS]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return [field for field in fields if field not in self.REMINDERS]
+
+    def get_sortable_by(self, request):
+        return self.get_list_display(request)
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("assessments.change_participant")

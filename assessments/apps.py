@@ -9,7 +9,7 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import security  # noqa: F401  (connects its signal receivers)
+        from . import checks, security  # noqa: F401  (register checks, signal receivers)
         from .roles import ensure_hr_group
 
         post_migrate.connect(ensure_hr_group, sender=self)

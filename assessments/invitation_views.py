@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
+from .models import Cycle
 from .services.invitations import invitation_tokens
 
 
@@ -26,7 +27,11 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         return user if user is not None and user.is_active else None
 
     def get_success_url(self) -> str:
-        return reverse("assessments:response-edit", args=[self.kwargs["cycle_pk"]])
+        # The cycle in the link is not signed: check it is open and theirs, else go home.
+        cycle_pk = self.kwargs["cycle_pk"]
+        if Cycle.objects.open_at().open_to(self.user).filter(pk=cycle_pk).exists():
+            return reverse("assessments:response-edit", args=[cycle_pk])
+        return reverse("assessments:home")
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -23,6 +23,9 @@ logger = logging.getLogger("lvm.mail")
 # What a failed send can raise: SMTP refusals and protocol errors, and socket errors
 # (OSError covers a refused or reset connection and timeouts).
 SEND_ERRORS = (smtplib.SMTPException, OSError)
+# After this many failures in a row that were not a refused address, the mail server is
+# taken to be down: the batch stops, and the rest wait for the next run.
+GIVE_UP_AFTER = 5
 
 
 def site_link(path: str) -> str:
@@ -69,21 +72,24 @@ def send_each(
     really sent. ``progress(done, total)`` is called after every message.
     """
     connection = get_connection()
-    sent, failed = 0, []
+    sent, failed, broken = 0, [], 0
     try:
         connection.open()
-    except SEND_ERRORS:
-        logger.exception("could not connect to the mail server; trying per message")
+    except SEND_ERRORS as exc:
+        logger.warning("could not connect to the mail server (%s); trying per message", exc)
     try:
         for count, (message, done) in enumerate(messages, start=1):
             message.connection = connection
             try:
                 ok = connection.send_messages([message]) == 1
-            except SEND_ERRORS as exc:
+                broken = 0
+            except smtplib.SMTPRecipientsRefused as exc:
                 ok = False
+                logger.warning("e-mail to %s refused: %s", ", ".join(message.to), exc)
+            except SEND_ERRORS as exc:
+                ok, broken = False, broken + 1
                 logger.warning("e-mail to %s failed: %s", ", ".join(message.to), exc)
-                if not isinstance(exc, smtplib.SMTPRecipientsRefused):
-                    connection = _reconnect(connection)
+                connection = _reconnect(connection)
             if ok:
                 sent += 1
             else:
@@ -91,6 +97,14 @@ def send_each(
             done(ok)
             if progress is not None:
                 progress(count, total)
+            if broken >= GIVE_UP_AFTER:
+                logger.error(
+                    "stopped after %d failures in a row: the mail server seems down; "
+                    "the remaining %d e-mails wait for the next run",
+                    broken,
+                    total - count,
+                )
+                break
     finally:
         with contextlib.suppress(SEND_ERRORS):
             connection.close()

@@ -254,6 +254,23 @@ class CycleQuerySet(models.QuerySet):
     def started(self, when=None) -> CycleQuerySet:
         return self.filter(opens_at__lte=when or timezone.now())
 
+    def open_to(self, user) -> CycleQuerySet:
+        """Cycles the person may answer: every team's, or one of their teams' (or they
+        were invited to it)."""
+        return self.filter(taken_by(user, cycle=models.OuterRef("pk")))
+
+
+def taken_by(user, *, cycle) -> Q:
+    """A condition on a cycle (an id or an OuterRef): the person takes part in it.
+
+    A cycle without chosen teams is everyone's; otherwise its teams' members and the
+    people it invited take part.
+    """
+    chosen = Cycle.teams.through.objects.filter(cycle_id=cycle)
+    in_team = Membership.objects.filter(user=user, team_id__in=chosen.values("team_id"))
+    invited = Participant.objects.filter(user=user, cycle_id=cycle)
+    return ~models.Exists(chosen) | models.Exists(in_team) | models.Exists(invited)
+
 
 class Cycle(models.Model):
     name = models.CharField(max_length=120)

@@ -128,12 +128,13 @@ def _replay_pending(request: HttpRequest, cycle) -> None:
 
 
 def with_started_cycle(view):
-    """Give the view the cycle and its questions: 404 if unknown or not yet open, and
-    back home with a message when it has no statements yet."""
+    """Give the view the cycle and its questions: 404 if unknown, not yet open or not
+    the person's (a cycle of other teams), and back home with a message when it has no
+    statements yet."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, cycle_pk: int) -> HttpResponse:
-        found = services.started_cycle_with_questions(cycle_pk)
+        found = services.started_cycle_with_questions(cycle_pk, user=request.user)
         if found is None:
             raise Http404("No such cycle.")
         cycle, questions = found

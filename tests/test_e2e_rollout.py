@@ -26,7 +26,8 @@ PEOPLE = (
     "E101,omar.ortiz@example.com,Omar,Ortiz,Sales,member\n"
     "E102,petra.park@example.com,Petra,Park,Sales,member\n"
     "E103,quinn.quist@example.com,Quinn,Quist,Sales,member\n"
-    "E104,rosa.reyes@example.com,Rosa,Reyes,Sales,manager\n"
+    "E104,sam.sato@example.com,Sam,Sato,Sales,member\n"
+    "E105,rosa.reyes@example.com,Rosa,Reyes,Sales,manager\n"
 )
 PASSWORD = "a-winter-passphrase-26"
 
@@ -62,7 +63,7 @@ def test_hr_rolls_out_a_cycle_and_a_new_employee_answers_from_the_invitation(
         hr.get_by_role("link", name="Upload a people file").click()
         hr.get_by_label("People file").set_input_files(str(people))
         hr.get_by_role("button", name="Upload and preview").click()
-        hr.get_by_role("heading", name="5 people will be added").wait_for()
+        hr.get_by_role("heading", name="6 people will be added").wait_for()
         hr.get_by_role("button", name="Apply this import").click()
         hr.get_by_text("Imported people.csv").wait_for()
 
@@ -80,10 +81,10 @@ def test_hr_rolls_out_a_cycle_and_a_new_employee_answers_from_the_invitation(
         hr.get_by_role("row").filter(has_text="Winter 2026").get_by_role("checkbox").check()
         hr.locator("select[name=action]").select_option("invite_participants")
         hr.get_by_role("button", name="Go").click()
-        hr.get_by_text("5 people added to the participants; 5 invitations sent.").wait_for()
+        hr.get_by_text("6 people added to the participants; 6 invitations sent.").wait_for()
 
         hr.goto(f"{base}/participation/")
-        assert hr.get_by_text("0 of the 5 people taking part have submitted").is_visible()
+        assert hr.get_by_text("0 of the 6 people taking part have submitted").is_visible()
         assert not axe_violations(hr)
 
         # 4. The new employee reads the invitation and follows its link.
@@ -114,9 +115,9 @@ def test_hr_rolls_out_a_cycle_and_a_new_employee_answers_from_the_invitation(
 
         # 6. HR sees the participation go up; the new person can log in by e-mail.
         hr.goto(f"{base}/participation/")
-        assert hr.get_by_text("1 of the 5 people taking part have submitted").is_visible()
+        assert hr.get_by_text("1 of the 6 people taking part have submitted").is_visible()
         sales = hr.get_by_role("row").filter(has_text="Sales")
-        assert sales.get_by_role("cell").last.inner_text().startswith("25 %")  # 1 of 4 members
+        assert sales.get_by_role("cell").last.inner_text().startswith("20 %")  # 1 of 5 members
         hr_context.close()
         assert problems == [] and page_problems == []
 

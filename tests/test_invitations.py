@@ -389,3 +389,79 @@ def test_the_reminder_command_takes_its_limits_from_options(cycle, alpha):
     assert "2 of 2 reminders sent." in out.getvalue()
     call_command("send_reminders", "--every-days", "0", "--max", "1", stdout=out)
     assert len(mail.outbox) == 2
+
+
+def test_a_link_with_another_cycle_in_it_still_sets_the_password_and_goes_home(
+    client, cycle, closed_cycle, alpha
+):
+    newcomer("nina", alpha)
+    services.invite_participants(cycle=cycle)
+    path = link_in(mail.outbox[0]).removeprefix(SITE)
+    tampered = path.replace(f"/invitations/{cycle.pk}/", f"/invitations/{closed_cycle.pk}/")
+    form_url = client.get(tampered)["Location"]
+    response = client.post(
+        form_url, {"new_password1": "pass-phrase-77", "new_password2": "pass-phrase-77"}
+    )
+    assert response["Location"] == reverse("assessments:home")
+
+
+# --- who may answer -----------------------------------------------------------------
+
+
+def test_a_cycle_of_chosen_teams_is_answered_by_their_members_and_its_invitees_only(
+    client, cycle, alpha, alice, charlie
+):
+    cycle.teams.set([alpha])
+    edit = reverse("assessments:response-edit", args=[cycle.pk])
+    client.force_login(charlie)
+    assert client.get(edit).status_code == 404
+    assert cycle.name not in client.get(reverse("assessments:home")).content.decode()
+    Participant.objects.create(cycle=cycle, user=charlie)  # invited before a team move
+    assert client.get(edit).status_code == 200
+    client.force_login(alice)
+    assert client.get(edit).status_code == 200
+    assert cycle.name in client.get(reverse("assessments:home")).content.decode()
+
+
+def test_a_cycle_without_chosen_teams_is_everyones(client, cycle, charlie):
+    client.force_login(charlie)
+    assert client.get(reverse("assessments:response-edit", args=[cycle.pk])).status_code == 200
+
+
+# --- what HR sees of participants ---------------------------------------------------
+
+
+def test_hr_does_not_see_reminder_counts_which_would_tell_who_answered(
+    client, helga, staff, cycle, alice
+):
+    services.invite_participants(cycle=cycle)
+    url = reverse("admin:assessments_participant_changelist")
+    client.force_login(helga)
+    html = client.get(url).content.decode()
+    assert "alice@example.com" in html and "Reminders sent" not in html
+    assert client.get(url, {"o": "4"}).status_code == 200  # no sorting by a hidden column
+    client.force_login(staff)
+    assert "Reminders sent" in client.get(url).content.decode()
+
+
+# --- reminders: late changes --------------------------------------------------------
+
+
+def test_someone_who_submits_while_the_batch_runs_gets_no_reminder(cycle, alice, bob):
+    invited_days_ago(cycle, 4)
+    stale = list(services.invitations.waiting_participants(when=timezone.now(), rules=RULES))
+    submit_levels(alice, cycle, (3, 3, 3, 3))
+    with mock.patch.object(services.invitations, "waiting_participants", return_value=stale):
+        mailing = services.send_reminders(rules=RULES)
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
+    assert mailing.sent == 1
+    assert Participant.objects.get(user=alice).reminders_sent == 0
+
+
+def test_the_last_call_never_comes_within_a_day_of_the_previous_mail(cycle, alice):
+    closes = timezone.now() + timedelta(hours=10)
+    cycle.closes_at = closes
+    cycle.save()
+    services.invite_participants(cycle=cycle, when=closes - timedelta(hours=20))
+    mail.outbox = []
+    assert services.send_reminders(rules=RULES, when=closes - timedelta(hours=5)).sent == 0

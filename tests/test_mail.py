@@ -97,3 +97,20 @@ def test_a_mail_server_that_is_down_fails_the_batch_without_an_error_page(cycle,
         "bob@example.com",
     ]
     assert cycle.participants.filter(invited_at__isnull=True).count() == 2
+
+
+def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_later(
+    cycle, alpha
+):
+    for i in range(8):
+        make_member(f"p{i}", alpha)
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=free_port(),
+        EMAIL_USE_TLS=False,
+        EMAIL_TIMEOUT=2,
+    ):
+        mailing = services.invite_participants(cycle=cycle)
+    assert (mailing.due, mailing.sent, len(mailing.failed)) == (8, 0, 5)
+    assert cycle.participants.filter(invited_at__isnull=True).count() == 8

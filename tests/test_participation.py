@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Participant
+from assessments.models import Membership, Participant
 from tests.conftest import add_members, make_cycle, submit_levels
 
 URL = reverse("assessments:participation")
@@ -34,22 +35,60 @@ def test_hr_sees_every_team_and_the_whole_organisation(client, helga, invited, a
     submit_levels(alice, invited, (3, 3, 3, 3))
     client.force_login(helga)
     response = client.get(URL)
-    assert rows(response) == {"Alpha": (5, 5, 0, 1, 20), "Beta": (2, 2, 0, 0, 0)}
+    # Beta has two members taking part, fewer than k = 5: withheld.
+    assert rows(response) == {"Alpha": (5, 5, 0, 1, 20), "Beta": (None,) * 5}
     overall = response.context["page"].overall
     assert (overall.taking_part, overall.invited, overall.submitted) == (9, 9, 1)
     assert "1 of the 9 people taking part have submitted" in response.content.decode()
 
 
 def test_participation_goes_up_as_people_submit_and_counts_reminders(
-    client, helga, invited, alice, charlie
+    client, helga, invited, alice
 ):
     client.force_login(helga)
     before = rows(client.get(URL))["Alpha"]
     submit_levels(alice, invited, (3, 3, 3, 3))
-    Participant.objects.filter(user=charlie).update(reminders_sent=1)
-    after = rows(client.get(URL))
-    assert before[3] == 0 and after["Alpha"][3] == 1
-    assert after["Beta"][2] == 1
+    Participant.objects.filter(user__username="a0").update(reminders_sent=1)
+    after = rows(client.get(URL))["Alpha"]
+    assert before[3] == 0 and after[3] == 1
+    assert before[2] == 0 and after[2] == 1
+
+
+def test_a_team_with_fewer_than_k_taking_part_is_withheld_for_its_manager_too(
+    client, dora, invited
+):
+    client.force_login(dora)
+    response = client.get(URL)
+    assert rows(response) == {"Beta": (None,) * 5}
+    assert "Fewer than 5 members take part: not shown" in response.content.decode()
+
+
+def test_the_organisation_line_is_withheld_below_k(client, helga, cycle, alpha, alice):
+    """Alone in the cycle, alice's "1 submitted" would be hers."""
+    services.invite_participants(cycle=cycle)
+    client.force_login(helga)
+    response = client.get(URL)
+    assert response.context["page"].overall.withheld
+    assert "Fewer than 5 people take part" in response.content.decode()
+
+
+def test_only_the_cycles_teams_have_lines(client, helga, cycle, alpha, beta, alice):
+    """Alice is also in Beta, which does not take part: Beta gets no line of its own."""
+    add_members(alpha, 5, "a")
+    Membership.objects.create(user=alice, team=beta)
+    cycle.teams.set([alpha])
+    services.invite_participants(cycle=cycle)
+    client.force_login(helga)
+    assert set(rows(client.get(URL))) == {"Alpha"}
+
+
+def test_people_deactivated_during_the_cycle_leave_the_count(client, helga, invited):
+    client.force_login(helga)
+    User = get_user_model()
+    User.objects.filter(username="a0").update(is_active=False)
+    page = client.get(URL).context["page"]
+    assert page.overall.taking_part == 8
+    assert rows(client.get(URL))["Alpha"] == (None,) * 5  # 4 left: below k
 
 
 def test_a_manager_sees_only_the_teams_they_manage(client, bob, invited):
@@ -104,7 +143,7 @@ def test_the_latest_open_cycle_is_shown_and_earlier_ones_can_be_picked(
     assert client.get(URL).context["page"].cycle == invited
     picked = client.get(f"{URL}?cycle={earlier.pk}").context["page"]
     assert picked.cycle == earlier and not picked.is_open
-    assert rows_of(picked) == {"Alpha": 1}
+    assert rows_of(picked) == {"Alpha": None}  # one person: withheld
 
 
 def rows_of(page):

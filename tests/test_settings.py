@@ -49,12 +49,29 @@ def test_production_settings_pass_the_deploy_check():
             "DEBUG": "false",
             "SECRET_KEY": "x7" * 30 + "-production-like-secret",
             "ALLOWED_HOSTS": "lvm.example.com",
+            "SITE_URL": "https://lvm.example.com",
         },
         "--deploy",
         "--fail-level",
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_asks_for_site_url():
+    """Without it, links in invitations would point at a developer's machine."""
+    result = _check(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "x7" * 30 + "-production-like-secret",
+            "ALLOWED_HOSTS": "lvm.example.com",
+        },
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr + result.stdout
 
 
 def test_database_url_switches_to_postgresql():

@@ -117,6 +117,7 @@ def home_page(*, user: AbstractBaseUser) -> HomePage:
     """
     cycles = list(
         Cycle.objects.open_at()
+        .open_to(user)
         .select_related("questionnaire")
         .annotate(
             question_total=Count(

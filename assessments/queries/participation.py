@@ -1,7 +1,9 @@
 """Reads for the participation page: how many take part, were invited, reminded, submitted.
 
-Counts only, per team and (for HR) overall: who has or has not answered is never shown.
-A team's line counts its members (as the dashboards do), not its managers.
+Counts only, per team and (for HR) overall: who has or has not answered is never shown,
+and a line with fewer than the cycle's minimum group size taking part is withheld (in a
+team of two, "1 submitted" tells each of them about the other). A team's line counts its
+active members (as the dashboards do), not its managers.
 """
 
 from __future__ import annotations
@@ -22,17 +24,29 @@ LOW_RATE = 60  # below this, a rate is worth a closer look (and more encourageme
 
 @dataclass(frozen=True)
 class ParticipationRow:
+    """One line; every count is None when fewer than k take part (``withheld``)."""
+
     name: str
-    taking_part: int
-    invited: int
-    reminded: int
-    submitted: int
+    taking_part: int | None
+    invited: int | None
+    reminded: int | None
+    submitted: int | None
     team_pk: int | None = None  # None: the whole organisation
+
+    @classmethod
+    def of(cls, name: str, counts: dict, *, k: int, team_pk: int | None = None):
+        if counts["taking_part"] < k:
+            return cls(name, None, None, None, None, team_pk)
+        return cls(name=name, team_pk=team_pk, **counts)
+
+    @property
+    def withheld(self) -> bool:
+        return self.taking_part is None
 
     @property
     def rate(self) -> int | None:
-        """Submitted as a whole percentage of those taking part (None when nobody does)."""
-        return percent(self.submitted, self.taking_part) if self.taking_part else None
+        """Submitted as a whole percentage of those taking part (None when withheld)."""
+        return None if self.withheld else percent(self.submitted, self.taking_part)
 
     @property
     def low(self) -> bool:
@@ -53,6 +67,7 @@ class ParticipationPage:
     choices: tuple[CycleChoice, ...]
     teams: tuple[ParticipationRow, ...]
     overall: ParticipationRow | None  # HR only
+    k: int = 0
 
     @property
     def low_rate(self) -> int:
@@ -96,10 +111,14 @@ def participation_page(
         return ParticipationPage(None, False, choices, (), None)
 
     is_hr = roles(user).sees_organisation
-    teams = list(
-        visible_teams(user=user, member_count=False).order_by("name").values_list("pk", "name")
-    )
-    in_cycle = Participant.objects.filter(cycle=cycle)
+    teams = visible_teams(user=user, member_count=False).order_by("name")
+    chosen = Cycle.teams.through.objects.filter(cycle_id=cycle.pk).values("team_id")
+    # Only the cycle's teams (every team when it chose none): a participant's other
+    # teams would otherwise get a line of their own.
+    teams = teams.filter(Q(pk__in=chosen) | ~Exists(chosen))
+    teams = list(teams.values_list("pk", "name"))
+    # Leavers deactivated during the cycle can no longer answer: they leave the count.
+    in_cycle = Participant.objects.filter(cycle=cycle, user__is_active=True)
     by_team = {
         row["user__memberships__team"]: row
         for row in in_cycle.filter(
@@ -111,16 +130,15 @@ def participation_page(
         .order_by()
     }
     empty = {"taking_part": 0, "invited": 0, "reminded": 0, "submitted": 0}
+    k = cycle.k
     rows = tuple(
-        ParticipationRow(
-            name=name,
-            team_pk=pk,
-            **{key: by_team.get(pk, empty)[key] for key in empty},
+        ParticipationRow.of(
+            name, {key: by_team.get(pk, empty)[key] for key in empty}, k=k, team_pk=pk
         )
         for pk, name in teams
         if pk in by_team or not is_hr  # HR's list: the teams taking part
     )
     overall = None
     if is_hr:
-        overall = ParticipationRow(name="Whole organisation", **in_cycle.aggregate(**_counts()))
-    return ParticipationPage(cycle, cycle.is_open(now), choices, rows, overall)
+        overall = ParticipationRow.of("Whole organisation", in_cycle.aggregate(**_counts()), k=k)
+    return ParticipationPage(cycle, cycle.is_open(now), choices, rows, overall, k)

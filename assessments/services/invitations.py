@@ -122,7 +122,7 @@ def invite_participants(
     def messages():
         for participant in waiting:
             claimed = Participant.objects.filter(
-                pk=participant.pk, invited_at__isnull=True
+                pk=participant.pk, invited_at__isnull=True, user__is_active=True
             ).update(invited_at=when)
             if not claimed:
                 continue  # another run took it
@@ -167,8 +167,8 @@ def _keep_or_release_invitation(participant: Participant):
 
 @dataclass(frozen=True)
 class ReminderRules:
-    """When a reminder is due: every ``every_days`` at most, ``at_most`` in all, and in
-    the last ``last_call_hours`` before closing once more, unless already mailed that day.
+    """When a reminder is due: every ``every_days`` at most and ``at_most`` in all; in the
+    last ``last_call_hours`` before closing, a day after the previous mail at the earliest.
     """
 
     every_days: int = 3
@@ -185,19 +185,24 @@ class ReminderRules:
 
     def due(self, *, last_mail: datetime, closes_at: datetime, when: datetime) -> bool:
         """Whether someone last mailed at ``last_mail`` gets a reminder at ``when``."""
-        if when - last_mail >= timedelta(days=self.every_days):
-            return True
-        last_call = closes_at - when <= timedelta(hours=self.last_call_hours)
-        return last_call and timezone.localdate(last_mail) < timezone.localdate(when)
+        since = when - last_mail
+        if closes_at - when <= timedelta(hours=self.last_call_hours):
+            # The last call may come sooner than the interval, but never within a day
+            # of the previous mail (the invitation included).
+            return since >= timedelta(days=1)
+        return since >= timedelta(days=self.every_days)
 
 
-def waiting_participants(*, when: datetime, rules: ReminderRules):
-    """Participants of open cycles, invited, not yet submitted, with reminders left."""
-    submitted = Response.objects.filter(
+def _submitted():
+    return Response.objects.filter(
         cycle=OuterRef("cycle"),
         respondent=OuterRef("user"),
         status=Response.Status.SUBMITTED,
     )
+
+
+def waiting_participants(*, when: datetime, rules: ReminderRules):
+    """Participants of open cycles, invited, not yet submitted, with reminders left."""
     return (
         Participant.objects.filter(
             cycle__in=Cycle.objects.open_at(when),
@@ -206,7 +211,7 @@ def waiting_participants(*, when: datetime, rules: ReminderRules):
             user__is_active=True,
         )
         .exclude(user__email="")
-        .exclude(Exists(submitted))
+        .exclude(Exists(_submitted()))
         .select_related("user", "cycle")
         .order_by("cycle_id", "pk")
     )
@@ -237,13 +242,20 @@ def send_reminders(
     def messages():
         for participant in due:
             before = participant.reminders_sent
-            claimed = Participant.objects.filter(
-                Q(last_reminded_at=participant.last_reminded_at)
-                if participant.last_reminded_at
-                else Q(last_reminded_at__isnull=True),
-                pk=participant.pk,
-                reminders_sent=before,
-            ).update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=when)
+            # Claimed only if nobody reminded them meanwhile and they are still waiting:
+            # during a long batch, people submit and imports deactivate.
+            claimed = (
+                Participant.objects.filter(
+                    Q(last_reminded_at=participant.last_reminded_at)
+                    if participant.last_reminded_at
+                    else Q(last_reminded_at__isnull=True),
+                    pk=participant.pk,
+                    reminders_sent=before,
+                    user__is_active=True,
+                )
+                .exclude(Exists(_submitted()))
+                .update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=when)
+            )
             if not claimed:
                 continue  # another run reminded them just now
             yield (

@@ -28,6 +28,7 @@ from ..models import (
     Questionnaire,
     Response,
     TeamSnapshot,
+    taken_by,
 )
 
 
@@ -80,22 +81,29 @@ _CYCLE_FIELDS = (
 )
 
 
-def started_cycle_with_questions(cycle_pk: int) -> tuple[Cycle, list[Question]] | None:
-    """A cycle that has opened, with its active questions, in one query; None if unknown.
+def started_cycle_with_questions(
+    cycle_pk: int, *, user: AbstractBaseUser
+) -> tuple[Cycle, list[Question]] | None:
+    """A cycle that has opened and that the person takes part in, with its active
+    questions, in one query; None if unknown (or not theirs).
 
     The cycle rides along on its questions (a join), which keeps a submission at a fixed,
     small number of statements. Without questions it is read on its own.
     """
     now = timezone.now()
+    theirs = taken_by(user, cycle=cycle_pk)
     questions = list(
         Question.objects.active()
         .filter(questionnaire__cycles__pk=cycle_pk, questionnaire__cycles__opens_at__lte=now)
+        .filter(theirs)
         .select_related("dimension", "questionnaire")
         .annotate(**{"cycle_" + f: F("questionnaire__cycles__" + f) for f in _CYCLE_FIELDS})
         .order_by("dimension__order", "dimension_id", "order", "id")
     )
     if not questions:
-        cycle = Cycle.objects.started(now).select_related("questionnaire").filter(pk=cycle_pk)
+        cycle = (
+            Cycle.objects.started(now).select_related("questionnaire").filter(theirs, pk=cycle_pk)
+        )
         found = cycle.first()
         return None if found is None else (found, [])
     first = questions[0]

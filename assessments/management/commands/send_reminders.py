@@ -2,9 +2,10 @@
 
 Why this exists: people forget, and a short reminder raises response rates more than
 anything else. Safe to run from cron every hour: each person gets at most one reminder
-every REMINDER_EVERY_DAYS days and REMINDER_MAX in all, plus, in the last
-REMINDER_LAST_CALL_HOURS before closing, one more unless already mailed that day. Every
-reminder sent is recorded, so a second run right after the first sends nothing.
+every REMINDER_EVERY_DAYS days and REMINDER_MAX in all; in the last
+REMINDER_LAST_CALL_HOURS before closing, a last one may come sooner, but never within a
+day of the previous mail. Every reminder sent is recorded, so a second run right after
+the first sends nothing.
 """
 
 from django.core.management.base import BaseCommand
@@ -40,8 +41,9 @@ class Command(BaseCommand):
             type=int,
             default=defaults.last_call_hours,
             metavar="H",
-            help="In the last H hours before closing, remind once more unless already "
-            f"mailed that day (default {defaults.last_call_hours}).",
+            help="In the last H hours before closing, remind sooner than every N days, "
+            f"but a day after the previous mail at the earliest (default "
+            f"{defaults.last_call_hours}).",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Say how many are due; send nothing."
