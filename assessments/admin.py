@@ -787,20 +787,45 @@ class UserMembershipInline(admin.TabularInline):
 
 
 class UniqueEmail:
-    """Refuses an e-mail address that another account already has, in any capitals.
+    """Refuses an e-mail address that another account already has, in any capitals, and
+    a username or address that is another account's address or username.
 
     People log in with their address, and the database's unique index would refuse the
     row anyway: this turns that into an error on the field instead of a server error.
+    Log-in takes a username or an address, so one account's username may not be another
+    account's address either (as the people import checks): which of the two would log
+    in would depend on the capitals typed. Like the import, this checks a username or
+    address that is new, so an old clash does not stop other edits of the account.
     """
+
+    def _others(self, accounts):
+        if self.instance.pk is not None:
+            accounts = accounts.exclude(pk=self.instance.pk)
+        return accounts
+
+    def _is_new(self, name: str) -> bool:
+        return self.instance.pk is None or name in self.changed_data
+
+    def clean_username(self):
+        # The add form checks usernames in any capitals; the change form has no check.
+        own_check = getattr(super(), "clean_username", None)
+        username = own_check() if own_check else self.cleaned_data.get("username", "")
+        if username and self._is_new("username"):
+            other = self._others(users_with_email(username)).first()
+            if other is not None:
+                raise ValidationError(
+                    f"This is the e-mail address of the account “{other.get_username()}”. "
+                    "People log in with a username or an address, so a username may not be "
+                    "another account's address, whatever the capitals.",
+                    code="unique",
+                )
+        return username
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "")
         if not email:
             return email
-        others = users_with_email(email)
-        if self.instance.pk is not None:
-            others = others.exclude(pk=self.instance.pk)
-        other = others.first()
+        other = self._others(users_with_email(email)).first()
         if other is not None:
             written = "" if other.email == email else f" (written {other.email})"
             raise ValidationError(
@@ -809,6 +834,15 @@ class UniqueEmail:
                 "may share one, whatever the capitals.",
                 code="unique",
             )
+        if self._is_new("email"):
+            named = self._others(User._default_manager.filter(username__iexact=email)).first()
+            if named is not None:
+                raise ValidationError(
+                    f"This is the username of the account “{named.get_username()}”. People "
+                    "log in with a username or an address, so an address may not be another "
+                    "account's username, whatever the capitals.",
+                    code="unique",
+                )
         return email
 
 
@@ -825,8 +859,10 @@ class LvmUserAdmin(UserAdmin):
     """People. HR (the "HR" group) may add and edit employees, never anyone's rights.
 
     Only a superuser may grant staff status, groups, permissions or superuser status, edit
-    a staff account, or set another person's password: otherwise HR could raise their
-    own rights, or sign in as an employee and read their results.
+    a staff account, set another person's password, or change the username or address of
+    someone who has set a password or answered: otherwise HR could raise their own rights,
+    or sign in as an employee (with a password reset sent to a new address) and read
+    their results.
     """
 
     form = UserChangeWithEmailForm
@@ -847,12 +883,36 @@ class LvmUserAdmin(UserAdmin):
     # Written by Django when someone joins or logs in; editing them would only falsify the
     # record (and their split date and time inputs have no label a screen reader can read).
     RECORDED = ("last_login", "date_joined")
+    LOG_IN = ("username", "email")
+    LOG_IN_LOCKED = (
+        "Only an administrator can change this: this person has set a password or "
+        "answered, and a new address could be used to reset their password."
+    )
+
+    def _log_in_locked(self, request, obj) -> bool:
+        """Whether the account's username and address are for a superuser to change."""
+        if obj is None or request.user.is_superuser:
+            return False
+        if not hasattr(obj, "_lvm_in_use"):
+            obj._lvm_in_use = obj.has_usable_password() or obj.responses.exists()
+        return obj._lvm_in_use
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += [f for f in self.RIGHTS if f not in fields]
+        if self._log_in_locked(request, obj):
+            fields += [f for f in self.LOG_IN if f not in fields]
         return fields + [f for f in self.RECORDED if f not in fields]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if self._log_in_locked(request, obj):
+            # The admin shows a read-only field's help text from the form's Meta.
+            kwargs["help_texts"] = {
+                **dict.fromkeys(self.LOG_IN, self.LOG_IN_LOCKED),
+                **kwargs.get("help_texts", {}),
+            }
+        return super().get_form(request, obj, **kwargs)
 
     def has_change_permission(self, request, obj=None) -> bool:
         if (

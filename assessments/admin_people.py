@@ -32,12 +32,12 @@ def _people(count: int) -> str:
     return f"{count} {'person' if count == 1 else 'people'}"
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MB"
+
+
 class PeopleFileForm(forms.Form):
-    file = forms.FileField(
-        label="People file",
-        help_text="A CSV file in UTF-8 with a header row, as exported by the HR system "
-        "(at most 20 MB).",
-    )
+    file = forms.FileField(label="People file")
     full = forms.BooleanField(
         label="This file lists everyone",
         required=False,
@@ -50,14 +50,20 @@ class PeopleFileForm(forms.Form):
     def __init__(self, *args, max_size: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_size = max_size
+        self.fields["file"].help_text = (
+            "A CSV file in UTF-8 with a header row, as exported by the HR system "
+            f"(at most {_megabytes(max_size)})."
+        )
 
     def clean_file(self) -> str:
         """The file's text; a file that is not UTF-8 CSV is refused with how to save one."""
         upload = self.cleaned_data["file"]
         if upload.size > self.max_size:
             raise ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{self.max_size // 1024 // 1024} MB."
+                f"The file is {upload.size / 1024 / 1024:.1f} MB, more than the "
+                f"{_megabytes(self.max_size)} an upload may have. Import a bigger file on "
+                "the server with the import_people command (python manage.py import_people "
+                "FILE; see “Importing people” in the README)."
             )
         self.filename = upload.name
         try:
@@ -90,8 +96,10 @@ class PeopleImportAdmin(admin.ModelAdmin):
     change_list_template = "admin/assessments/peopleimport/change_list.html"
     upload_template = "admin/assessments/peopleimport/upload.html"
     preview_template = "admin/assessments/peopleimport/preview.html"
-    # 10,000 people take about 1 MB; anything near this is not a people file.
-    max_upload_size = 20 * 1024 * 1024
+    # 10,000 people take about 1 MB, so this is some 50,000 people. The file is parsed in
+    # the request, at upload and again at preview and confirmation (about a second per
+    # MB): a bigger one would keep the page waiting, and belongs to the command.
+    max_upload_size = 5 * 1024 * 1024
 
     def get_queryset(self, request):
         # The lists and record pages never show the file itself, which may be megabytes.

@@ -1,12 +1,15 @@
 """The questionnaire form (one page of answers and what the person wants to do next), the
-action plan form and the log-in form."""
+action plan form, the log-in form and the password reset form."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 
 ANSWER_FIELD = re.compile(r"q(\d{1,18})")
@@ -140,3 +143,27 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         # Django sizes the field for a username (150); an e-mail address may be longer.
         self.fields["username"].widget.attrs["maxlength"] = 254
+
+
+def _same_address(first: str, second: str) -> bool:
+    """Whether two addresses are one, compared as Django's reset form compares them."""
+    return (
+        unicodedata.normalize("NFKC", first).casefold()
+        == unicodedata.normalize("NFKC", second).casefold()
+    )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, which also sends a link to someone who has no password yet.
+
+    Django skips accounts without a usable password; here that is everyone who was
+    imported and has not yet followed their invitation, and whose invitation may have
+    expired. The link then sets their first password, as the invitation would have.
+    Inactive accounts still get nothing.
+    """
+
+    def get_users(self, email):
+        User = get_user_model()
+        field = User.get_email_field_name()
+        active = User._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+        return (user for user in active if _same_address(email, getattr(user, field)))

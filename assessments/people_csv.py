@@ -9,10 +9,14 @@ already has an address or a user name, which teams exist) is checked by
   since HR exports carry many;
 - ``email`` and ``team`` are required; ``employee_id``, ``first_name``, ``last_name``,
   ``role`` (``member`` or ``manager``, empty for member: the role in ``team``),
-  ``extra_teams`` (more teams, separated by ``|``, each perhaps ending in ``:manager``)
-  and ``username`` are optional;
+  ``extra_teams`` (more teams, separated by ``|``, each perhaps ending in ``:manager`` or
+  ``:member``; any other colon is part of the team's name) and ``username`` are optional;
 - UTF-8 with or without a byte order mark, separated by commas, semicolons or tabs (the
-  header line says which).
+  header line says which);
+- every row has as many fields as the header, or fewer when only optional or unknown
+  columns are left out at the end (they read as empty). More fields than the header
+  almost always mean a value with the separator in it that is not in double quotes
+  ("Doe, Jr."), which would shift the values after it into the wrong columns.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ OPTIONAL = ("employee_id", "first_name", "last_name", "role", "extra_teams", "us
 MEMBER, MANAGER = "member", "manager"
 ROLES = (MEMBER, MANAGER)
 DELIMITERS = (",", ";", "\t")
-TEAM_SEPARATOR, ROLE_SEPARATOR = "|", ":"
+TEAM_SEPARATOR = "|"
+# A role at the end of an extra team ("Ops:manager", "Ops : Member"); any other colon is
+# part of the name, as in "R&D: Platform".
+ROLE_SUFFIX = re.compile(r"(.*?)\s*:\s*(manager|member)\s*", re.IGNORECASE | re.DOTALL)
 # Other names HR systems give the address column.
 ALIASES = {"e_mail": "email", "email_address": "email", "e_mail_address": "email"}
 # The lengths of the columns these values go to (Employee, Team and Django's User), kept
@@ -165,6 +172,11 @@ def parse(text: str) -> PeopleFile:
         if not any(field.strip() for field in fields):
             continue
         people += 1
+        miscounted = _field_count_problem(fields, header, columns, line=line)
+        if miscounted is not None:
+            # The values cannot be trusted to be in their columns: nothing else is checked.
+            problems.append(miscounted)
+            continue
         values = {
             name: fields[index].strip() if index < len(fields) else ""
             for name, index in columns.items()
@@ -203,6 +215,32 @@ def _columns(header: list[str], *, line: int) -> tuple[dict[str, int], list[Prob
                 )
             )
     return columns, problems
+
+
+def _field_count_problem(
+    fields: list[str], header: list[str], columns: dict[str, int], *, line: int
+) -> Problem | None:
+    """Why a row's fields do not line up with the header's columns, if they do not.
+
+    A shorter row is read as if its missing fields were empty, unless a required column
+    is among them: spreadsheets write every field, so such a row was cut short or lost a
+    separator, and its values may well be in the wrong columns.
+    """
+    if len(fields) > len(header):
+        return Problem(
+            f"{len(fields)} fields where the header has {len(header)}; a value with a comma "
+            "(or the separator) in it must be in double quotes.",
+            line=line,
+        )
+    missing = [name for name in REQUIRED if columns[name] >= len(fields)]
+    if missing:
+        return Problem(
+            f"{len(fields)} field{'s' if len(fields) != 1 else ''} where the header has "
+            f"{len(header)}, so there is no {' and no '.join(f'“{m}”' for m in missing)}; "
+            "only optional columns at the end of a row may be left out.",
+            line=line,
+        )
+    return None
 
 
 def _row(
@@ -270,6 +308,15 @@ def _role(text: str) -> str | None:
     return role if role in ROLES else None
 
 
+def _extra_team(piece: str) -> tuple[str, str]:
+    """An extra team's name and role: "Ops:manager" is Ops as a manager, "R&D: Web" the
+    team of that name as a member."""
+    suffixed = ROLE_SUFFIX.fullmatch(piece)
+    if suffixed is None:
+        return team_name(piece), MEMBER
+    return team_name(suffixed[1]), suffixed[2].lower()
+
+
 def _teams(values: dict[str, str], problem) -> tuple[tuple[str, str], ...]:
     """The person's (team, role) pairs, main team first; problems go to ``problem``."""
     teams: list[tuple[str, str]] = []
@@ -288,11 +335,7 @@ def _teams(values: dict[str, str], problem) -> tuple[tuple[str, str], ...]:
     extra = values.get("extra_teams", "")
     if extra:
         for n, piece in enumerate(extra.split(TEAM_SEPARATOR), start=1):
-            name, separator, suffix = piece.rpartition(ROLE_SEPARATOR)
-            if not separator:
-                name, suffix = piece, ""
-            name = team_name(name)
-            extra_role = _role(suffix)
+            name, extra_role = _extra_team(piece)
             if not name:
                 problem("extra_teams", f"team {n} of “{extra}” has no name.")
             elif len(name) > MAX_LENGTHS["team"]:
@@ -300,12 +343,6 @@ def _teams(values: dict[str, str], problem) -> tuple[tuple[str, str], ...]:
                     "extra_teams",
                     f"the team name “{name[:30]}…” is {len(name)} characters long; at "
                     f"most {MAX_LENGTHS['team']} fit.",
-                )
-            elif extra_role is None:
-                problem(
-                    "extra_teams",
-                    f"“{suffix.strip()}” in “{piece.strip()}” is not a role: write "
-                    f"“{name}:manager”, or just “{name}” for a member.",
                 )
             else:
                 teams.append((name, extra_role))

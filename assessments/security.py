@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from .forms import PasswordResetForm
+
 logger = logging.getLogger("lvm.security")
 
 REFUSED = {400, 403, 404, 405}
@@ -157,8 +159,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     Over the limit nothing is sent, and the page is the same as when an e-mail is sent:
     the limit must not tell anyone whether an address has an account. Refusals are logged.
+    Someone who has no password yet (an expired invitation) gets a link to choose one.
     """
 
+    form_class = PasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 

@@ -1,6 +1,9 @@
 """Log in, log out, change and reset a password: Django's views in LVM's pages."""
 
+import re
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
@@ -128,3 +131,45 @@ def test_another_address_is_not_held_back_by_a_flooded_one(client, alice, charli
         client.post(reverse("password_reset"), {"email": "alice@example.com"})
     client.post(reverse("password_reset"), {"email": "charlie@example.com"})
     assert [m.to for m in mail.outbox] == [["alice@example.com"]] * 3 + [["charlie@example.com"]]
+
+
+@pytest.fixture
+def invited(db):
+    """Imported and invited; the invitation expired before they chose a password."""
+    return get_user_model().objects.create_user("dan", email="dan@example.com", first_name="Dan")
+
+
+def test_someone_without_a_password_gets_a_link_that_sets_their_first_one(client, invited):
+    response = client.post(reverse("password_reset"), {"email": "DAN@example.com"})
+    assert response["Location"] == reverse("password_reset_done")
+    (message,) = mail.outbox
+    assert message.to == ["dan@example.com"]
+    assert message.subject == "Choose your LVM password"
+    assert "which has no password yet" in message.body
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", message.body)[1]
+
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    new = "a-much-longer-passphrase-2026"
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+    assert done["Location"] == reverse("password_reset_complete")
+    invited.refresh_from_db()
+    assert invited.check_password(new)
+    page = client.post(reverse("login"), {"username": "dan@example.com", "password": new})
+    assert page.status_code == 302 and page.wsgi_request.user == invited
+
+
+def test_an_inactive_account_without_a_password_gets_nothing(client, invited):
+    invited.is_active = False
+    invited.save()
+    response = client.post(reverse("password_reset"), {"email": "dan@example.com"})
+    assert response["Location"] == reverse("password_reset_done"), "the same page"
+    assert mail.outbox == []
+
+
+def test_the_limit_holds_for_someone_without_a_password(client, invited):
+    for _ in range(5):
+        client.post(reverse("password_reset"), {"email": "dan@example.com"})
+    assert len(mail.outbox) == 3

@@ -99,9 +99,7 @@ def test_a_mail_server_that_is_down_fails_the_batch_without_an_error_page(cycle,
     assert cycle.participants.filter(invited_at__isnull=True).count() == 2
 
 
-def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_later(
-    cycle, alpha
-):
+def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_later(cycle, alpha):
     for i in range(8):
         make_member(f"p{i}", alpha)
     with override_settings(

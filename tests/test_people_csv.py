@@ -104,11 +104,6 @@ def test_an_empty_file_and_a_file_with_nobody_are_problems():
             "once, as a member or as a manager.",
         ),
         (
-            "E1,bob@example.com,Sales,,Support:lead",
-            "Line 2, extra_teams: “lead” in “Support:lead” is not a role: write "
-            "“Support:manager”, or just “Support” for a member.",
-        ),
-        (
             "E1,bob@example.com,Sales,,Support||Ops",
             "Line 2, extra_teams: team 2 of “Support||Ops” has no name.",
         ),
@@ -180,3 +175,68 @@ def test_the_length_limits_are_those_of_the_columns():
         "team": Team._meta.get_field("name").max_length,
     }
     assert lengths == people_csv.MAX_LENGTHS
+
+
+@pytest.mark.parametrize(
+    ("extra", "teams"),
+    [
+        ("Ops:manager", (("Ops", "manager"),)),
+        ("Ops : MANAGER ", (("Ops", "manager"),)),
+        ("Ops:Member", (("Ops", "member"),)),
+        ("R&D: Platform", (("R&D: Platform", "member"),)),
+        ("R&D: Platform:manager", (("R&D: Platform", "manager"),)),
+        ("Support:lead", (("Support:lead", "member"),)),
+        ("EMEA:Sales|Ops:manager", (("EMEA:Sales", "member"), ("Ops", "manager"))),
+    ],
+)
+def test_only_a_final_role_is_read_from_an_extra_team_and_other_colons_are_its_name(extra, teams):
+    """A team may have a colon in its name; only ":manager" or ":member" at the end is
+    a role, in any capitals and with spaces around it."""
+    text = f"email,team,extra_teams\nana@example.com,Sales,{extra}\n"
+    (row,) = parse(text).rows
+    assert row.teams == (("Sales", "member"), *teams)
+
+
+def test_an_extra_team_that_is_only_a_role_has_no_name():
+    text = "email,team,extra_teams\nana@example.com,Sales,Ops|:manager\n"
+    assert problems(text) == ["Line 2, extra_teams: team 2 of “Ops|:manager” has no name."]
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused():
+    """An unquoted comma in "Doe, Jr." would put every later value in the wrong column."""
+    text = (
+        HEADER
+        + "E1,ana@example.com,Ana,Silva,Sales,,\n"
+        + "E2,john@example.com,John,Doe, Jr.,Sales,,\n"
+        + 'E3,jane@example.com,Jane,"Doe, Jr.",Sales,,\n'
+    )
+    assert problems(text) == [
+        "Line 3: 8 fields where the header has 7; a value with a comma (or the separator) "
+        "in it must be in double quotes."
+    ]
+    assert [row.last_name for row in parse(text).rows] == ["Silva", "Doe, Jr."]
+
+
+def test_the_field_count_message_holds_for_other_separators():
+    text = "email;team\nana@example.com;Sales;Europe\n"
+    assert problems(text) == [
+        "Line 2: 3 fields where the header has 2; a value with a comma (or the separator) "
+        "in it must be in double quotes."
+    ]
+
+
+def test_a_row_may_leave_out_optional_columns_at_its_end():
+    """Read as empty, as a spreadsheet would have written them."""
+    text = HEADER + "E1,ana@example.com,Ana,Silva,Sales\n"
+    (row,) = parse(text).rows
+    assert row.teams == (("Sales", "member"),) and row.last_name == "Silva"
+
+
+def test_a_row_that_ends_before_a_required_column_is_refused():
+    text = HEADER + "E1,ana@example.com,Ana\n" + "E2\n"
+    assert problems(text) == [
+        "Line 2: 3 fields where the header has 7, so there is no “team”; only optional "
+        "columns at the end of a row may be left out.",
+        "Line 3: 1 field where the header has 7, so there is no “email” and no “team”; "
+        "only optional columns at the end of a row may be left out.",
+    ]

@@ -339,6 +339,100 @@ def test_hr_cannot_change_a_staff_accounts_address_by_import(imported):
     assert plan_people(content=content, full=False, importing_user=admin).ok
 
 
+LOCKED = (
+    "Line 2, email: only an administrator can change the address of someone who has "
+    "already set a password or answered (the new address could reset their password)."
+)
+ANA_MOVED = "E1,helga-owns-this@example.com,Ana,Silva,Sales,manager,"
+
+
+def test_hr_cannot_change_the_address_of_someone_with_a_password_by_import(imported):
+    """Or HR could give Ana's account their own address, reset her password and read her
+    results."""
+    ana = User.objects.get(email="ana@example.com")
+    ana.set_password("pw-ana")
+    ana.save()
+    helga = make_hr()
+    plan = plan_people(content=csv(ANA_MOVED), full=False, importing_user=helga)
+    assert plan.errors == (LOCKED,)
+    with pytest.raises(PeopleImportError):
+        import_people(content=csv(ANA_MOVED), full=False, importing_user=helga)
+    assert User.objects.get(employee__employee_id="E1").email == "ana@example.com"
+
+
+def test_hr_cannot_change_the_address_of_someone_who_answered_by_import(imported, cycle):
+    """Answers without a password (an administrator removed it): still theirs."""
+    start_draft(User.objects.get(email="ana@example.com"), cycle)
+    plan = plan_people(content=csv(ANA_MOVED), full=False, importing_user=make_hr())
+    assert plan.errors == (LOCKED,)
+
+
+def test_hr_cannot_change_the_user_name_of_someone_with_a_password_by_import(imported):
+    User.objects.filter(email="ana@example.com").update(password="md5$x$y")
+    content = csv("E1,ana@example.com,ana.silva,Sales", header="employee_id,email,username,team")
+    plan = plan_people(content=content, full=False, importing_user=make_hr())
+    assert plan.errors == (
+        "Line 2, username: only an administrator can change the user name of someone who "
+        "has already set a password or answered.",
+    )
+
+
+def test_an_administrator_and_the_command_may_change_the_address_of_someone_in_use(
+    imported, cycle, people_file
+):
+    ana = User.objects.get(email="ana@example.com")
+    ana.set_password("pw-ana")
+    ana.save()
+    start_draft(ana, cycle)
+    root = make_user("root", is_staff=True, is_superuser=True)
+    assert plan_people(content=csv(ANA_MOVED), full=False, importing_user=root).ok
+    call_command("import_people", people_file(csv(ANA_MOVED)), "--partial", stdout=StringIO())
+    ana.refresh_from_db()
+    assert ana.email == "helga-owns-this@example.com"
+
+
+def test_hr_may_change_the_address_of_someone_without_a_password_or_answers(imported):
+    """Nothing of theirs to read yet: a wrong address from the HR system is put right."""
+    plan = import_people(content=csv(ANA_MOVED), full=False, importing_user=make_hr())
+    assert [e.details for e in plan.changed] == [
+        (
+            "e-mail ana@example.com → helga-owns-this@example.com",
+            "user name ana@example.com → helga-owns-this@example.com",
+        )
+    ]
+
+
+def test_hr_may_change_the_capitals_of_an_address_in_use(imported):
+    """The same address for log-in, the unique index and the password reset."""
+    User.objects.filter(email="ana@example.com").update(password="md5$x$y")
+    content = csv("E1,Ana@Example.com,Ana,Silva,Sales,manager,")
+    import_people(content=content, full=False, importing_user=make_hr())
+    ana = User.objects.get(employee__employee_id="E1")
+    assert (ana.email, ana.username) == ("Ana@Example.com", "ana@example.com")
+
+
+def test_hr_cannot_reactivate_a_staff_account_by_import(imported):
+    """As HR's import never deactivates one; an administrator's import reactivates it."""
+    import_people(content=csv(ANA, CLEO), full=True)
+    User.objects.filter(email="ben@example.com").update(is_staff=True)
+    plan = import_people(content=csv(ANA, BEN, CLEO), full=True, importing_user=make_hr())
+    assert plan.reactivated == ()
+    assert [(e.person, e.line, e.details) for e in plan.still_inactive] == [
+        (
+            "Ben Okafor <ben@example.com>",
+            3,
+            ("a staff account: only an administrator's import reactivates one",),
+        )
+    ]
+    ben = User.objects.get(email="ben@example.com")
+    assert not ben.is_active and ben.employee.deactivated_at is not None
+
+    root = make_user("root", is_staff=True, is_superuser=True)
+    plan = import_people(content=csv(ANA, BEN, CLEO), full=True, importing_user=root)
+    assert [e.person for e in plan.reactivated] == ["Ben Okafor <ben@example.com>"]
+    assert User.objects.get(email="ben@example.com").is_active
+
+
 def test_an_account_deactivated_by_hand_stays_inactive(imported):
     """The admin switched it off for a reason an import does not know."""
     User.objects.filter(email="ben@example.com").update(is_active=False)
@@ -513,6 +607,27 @@ def test_a_file_that_is_not_utf8_is_refused_on_the_upload_page(hr_client):
     assert page.status_code == 200
     assert "CSV UTF-8" in str(page.context["form"].errors["file"])
     assert not PeopleImport.objects.exists()
+
+
+def test_hr_uploading_a_new_address_for_someone_with_a_password_is_refused(hr_client, imported):
+    User.objects.filter(email="ana@example.com").update(password="md5$x$y")
+    page = upload(hr_client, csv(ANA_MOVED), full=False)
+    assert page.context["errors"] == [LOCKED]
+    assert not PeopleImport.objects.exists()
+
+
+def test_a_file_over_5_mb_is_refused_with_a_pointer_to_the_command(hr_client):
+    """Parsing happens in the request, three times over: bigger files go to the command."""
+    content = csv(ANA) + "#" * (5 * 1024 * 1024)
+    page = upload(hr_client, content)
+    assert page.status_code == 200
+    assert page.context["form"].errors["file"] == [
+        "The file is 5.0 MB, more than the 5 MB an upload may have. Import a bigger file on "
+        "the server with the import_people command (python manage.py import_people FILE; "
+        "see “Importing people” in the README)."
+    ]
+    assert not PeopleImport.objects.exists()
+    assert "(at most 5 MB)" in hr_client.get(reverse("admin:assessments_peopleimport_add")).text
 
 
 def test_an_applied_import_is_read_only_with_its_file(hr_client, imported):

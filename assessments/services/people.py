@@ -21,12 +21,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from .. import people_csv
-from ..models import Employee, Membership, PeopleImport, Team
+from ..models import Employee, Membership, PeopleImport, Response, Team
 from ..people_csv import Problem
 
 # Problems (and people) listed before "and N more": past this, a list helps nobody.
@@ -153,6 +155,9 @@ class _Account:
     is_active: bool
     is_staff: bool
     is_superuser: bool
+    # Has set a password or has answered: whoever gives it a new address can reset the
+    # password and read the answers, so only an administrator may change its log-in.
+    in_use: bool
 
     def label(self) -> str:
         return _label(self.first_name, self.last_name, self.email or self.username)
@@ -176,6 +181,7 @@ ACCOUNT_FIELDS = [
     "is_active",
     "is_staff",
     "is_superuser",
+    "in_use",
 ]
 EMPLOYEE_FIELDS = ["pk", "user_id", "employee_id", "imported_at", "deactivated_at"]
 
@@ -201,9 +207,17 @@ class _State:
     @classmethod
     def load(cls) -> _State:
         User = get_user_model()
+        # Whether the password is usable, not the hash itself: as has_usable_password().
+        in_use = ExpressionWrapper(
+            ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            | Exists(Response.objects.filter(respondent=OuterRef("pk"))),
+            output_field=BooleanField(),
+        )
         accounts = {
             values[0]: _Account(*values)
-            for values in User.objects.order_by("pk").values_list(*ACCOUNT_FIELDS)
+            for values in User.objects.annotate(in_use=in_use)
+            .order_by("pk")
+            .values_list(*ACCOUNT_FIELDS)
         }
         employees = {
             values[1]: _EmployeeRecord(*values)
@@ -294,8 +308,9 @@ def _plan(
     """Match the file's people with the accounts and work out every difference."""
     work = _Work(now=timezone.now(), state=state)
     problems = list(parsed.problems)
-    # HR may not change a staff account's log-in (the user admin forbids it too): with a
-    # new address and a password reset, they could sign in as an administrator.
+    # HR may not change the log-in of a staff account, nor of anyone who has set a
+    # password or answered (the user admin forbids it too): with a new address and a
+    # password reset, they could sign in as an administrator or read someone's results.
     restricted = importer is not None and not importer.is_superuser
     matched: dict[int, int] = {}  # user id → line
     claimed: dict[str, int] = {}  # user names being given, lower-cased → line
@@ -340,6 +355,9 @@ def _plan(
         back = (
             not account.is_active and employee is not None and employee.deactivated_at is not None
         )
+        # As with deactivating (see _leavers): only an administrator's import does it.
+        staff_kept_out = back and restricted and (account.is_staff or account.is_superuser)
+        back = back and not staff_kept_out
         if back:
             updates["is_active"] = True
             employee_updates["deactivated_at"] = None
@@ -362,7 +380,15 @@ def _plan(
             changed.append(Entry(label, row.line, tuple(changes)))
         else:
             unchanged += 1
-        if not account.is_active and not back:
+        if staff_kept_out:
+            still_inactive.append(
+                Entry(
+                    label,
+                    row.line,
+                    ("a staff account: only an administrator's import reactivates one",),
+                )
+            )
+        elif not account.is_active and not back:
             still_inactive.append(
                 Entry(
                     label,
@@ -480,17 +506,31 @@ def _login_problems(
     ):
         problem("email", f"“{row.email}” is the user name of another account.")
 
-    if (
-        account is not None
-        and restricted
-        and (account.is_staff or account.is_superuser)
-        and (row.email != account.email or username != account.username)
-    ):
-        problem(
-            "email" if row.email != account.email else "username",
-            f"{account.username} is a staff account: only an administrator may change "
-            "its e-mail address or user name.",
-        )
+    if account is not None and restricted:
+        # A new spelling of the same address is not a new address: log-in, the unique
+        # index and the password reset all take it as the same one.
+        new_email = row.email.lower() != account.email.lower()
+        new_username = username != account.username
+        if (account.is_staff or account.is_superuser) and (
+            row.email != account.email or new_username
+        ):
+            problem(
+                "email" if row.email != account.email else "username",
+                f"{account.username} is a staff account: only an administrator may change "
+                "its e-mail address or user name.",
+            )
+        elif account.in_use and new_email:
+            problem(
+                "email",
+                "only an administrator can change the address of someone who has already "
+                "set a password or answered (the new address could reset their password).",
+            )
+        elif account.in_use and new_username:
+            problem(
+                "username",
+                "only an administrator can change the user name of someone who has already "
+                "set a password or answered.",
+            )
     return problems
 
 
