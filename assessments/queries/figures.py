@@ -453,6 +453,26 @@ def figures_of(group: PublishedGroup) -> GroupFigures | None:
     )
 
 
+def means_shown(group) -> dict[str | int, int] | None:
+    """The whole numbers a line of means shows: the axes by name, dimensions by id.
+
+    The same rules as ``figures_of`` (None when nobody is in the group; a dimension
+    scored by only part of it left out), without the spreads, quadrant and profiles a
+    heatmap of hundreds of teams does not show.
+    """
+    if not group.n:
+        return None
+    n = group.n
+    means: dict[str | int, int] = {
+        "leadership": whole(one_decimal(group.leadership_sum / n)),
+        "management": whole(one_decimal(group.management_sum / n)),
+    }
+    for pk, _code, _name, _axis, count, total, _squares in group.dimensions:
+        if count == n:
+            means[pk] = whole(one_decimal(total / count))
+    return means
+
+
 def with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[DimensionFigure, ...]:
     if org is None:
         return team.dimensions

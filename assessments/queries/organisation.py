@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
+from django.db.models import Case, F, JSONField, Value, When
+
 from ..models import Membership, PublishedGroup, Response, Team, TeamSnapshot
 from .figures import (
     BINS,
@@ -17,6 +19,7 @@ from .figures import (
     counts_in_one_query,
     cycle_refs,
     figures_of,
+    means_shown,
     percent,
     pick_cycle,
     team_rows,
@@ -237,10 +240,11 @@ _GROUP_FIELDS = (
     "management_sumsq",
     "balance_sum",
     "balance_sumsq",
-    "profiles",
-    "quadrant",
     "dimensions",
 )
+# Read for the organisation only: the teams' lines are means, and decoding hundreds of
+# quadrants nobody shows was a third of the page's time.
+_ORGANISATION_ONLY = ("profiles", "quadrant")
 
 
 def _published_groups(publication_pk: int) -> dict[int | None, SimpleNamespace]:
@@ -248,12 +252,22 @@ def _published_groups(publication_pk: int) -> dict[int | None, SimpleNamespace]:
 
     Plain namespaces rather than model instances: hundreds of teams on a large overview.
     """
-    return {
-        row["team_id"]: SimpleNamespace(**row)
-        for row in PublishedGroup.objects.filter(publication_id=publication_pk)
-        .order_by()
-        .values(*_GROUP_FIELDS)
+    only_organisation = {
+        f"_{name}": Case(
+            When(team__isnull=True, then=F(name)), default=Value(None), output_field=JSONField()
+        )
+        for name in _ORGANISATION_ONLY
     }
+    groups = {}
+    for row in (
+        PublishedGroup.objects.filter(publication_id=publication_pk)
+        .order_by()
+        .values(*_GROUP_FIELDS, **only_organisation)
+    ):
+        for name in _ORGANISATION_ONLY:
+            row[name] = row.pop(f"_{name}")
+        groups[row["team_id"]] = SimpleNamespace(**row)
+    return groups
 
 
 # --- the heatmap ----------------------------------------------------------------------------
@@ -309,14 +323,10 @@ def _heatmap(
         if group is None:
             rows.append(HeatmapRow(team_pk=team_pk, team_name=team_name, state=MISSING))
             continue
-        figures = figures_of(group)
-        if figures is None:
+        means = means_shown(group)
+        if means is None:
             rows.append(HeatmapRow(team_pk=team_pk, team_name=team_name, state=WITHHELD))
             continue
-        means = {
-            "leadership": whole(figures.axes.leadership),
-            "management": whole(figures.axes.management),
-        } | {d.dimension_id: d.mean_shown for d in figures.dimensions}
         cells = []
         for key, column in zip(keys, columns, strict=True):
             mean = means.get(key)
