@@ -122,6 +122,9 @@ def _pages(ids):
         ("helga", "organisation-overview-spring-2026", _url(f"/organisation/?cycle={spring}")),
         ("helga", "organisation-overview-cycle-open", _url(f"/organisation/?cycle={autumn}")),
         ("helga", "instrument-report", _url("/organisation/instrument/")),
+        # Teams with fewer than k taking part are withheld, a line of their own.
+        ("helga", "participation", _url("/participation/")),
+        ("maria", "participation-own-teams", _url("/participation/")),
     ]
 
 
