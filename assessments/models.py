@@ -266,8 +266,10 @@ def taken_by(user, *, cycle) -> Q:
     A cycle without chosen teams is everyone's; otherwise its teams' members and the
     people it invited take part.
     """
+    # One level of subquery each, so that an OuterRef reaches the cycle (nested one level
+    # deeper, it would name the subquery's own rows).
     chosen = Cycle.teams.through.objects.filter(cycle_id=cycle)
-    in_team = Membership.objects.filter(user=user, team_id__in=chosen.values("team_id"))
+    in_team = chosen.filter(team__memberships__user=user)
     invited = Participant.objects.filter(user=user, cycle_id=cycle)
     return ~models.Exists(chosen) | models.Exists(in_team) | models.Exists(invited)
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Participant
 from assessments.services.invitations import ReminderRules, invitation_tokens
-from tests.conftest import add_members, make_member, submit_levels
+from tests.conftest import add_members, make_cycle, make_member, submit_levels
 
 User = get_user_model()
 SITE = "https://lvm.example.org"
@@ -409,18 +409,23 @@ def test_a_link_with_another_cycle_in_it_still_sets_the_password_and_goes_home(
 
 
 def test_a_cycle_of_chosen_teams_is_answered_by_their_members_and_its_invitees_only(
-    client, cycle, alpha, alice, charlie
+    client, cycle, questionnaire, alpha, alice, charlie
 ):
-    cycle.teams.set([alpha])
-    edit = reverse("assessments:response-edit", args=[cycle.pk])
+    """A second cycle, so that its id differs from every other row's involved."""
+    pilot = make_cycle(questionnaire, name="Alpha pilot")
+    pilot.teams.set([alpha])
+    edit = reverse("assessments:response-edit", args=[pilot.pk])
+    home = reverse("assessments:home")
     client.force_login(charlie)
     assert client.get(edit).status_code == 404
-    assert cycle.name not in client.get(reverse("assessments:home")).content.decode()
-    Participant.objects.create(cycle=cycle, user=charlie)  # invited before a team move
+    text = client.get(home).content.decode()
+    assert pilot.name not in text and cycle.name in text
+    Participant.objects.create(cycle=pilot, user=charlie)  # invited before a team move
     assert client.get(edit).status_code == 200
+    assert pilot.name in client.get(home).content.decode()
     client.force_login(alice)
     assert client.get(edit).status_code == 200
-    assert cycle.name in client.get(reverse("assessments:home")).content.decode()
+    assert pilot.name in client.get(home).content.decode()
 
 
 def test_a_cycle_without_chosen_teams_is_everyones(client, cycle, charlie):
