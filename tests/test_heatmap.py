@@ -331,3 +331,52 @@ def test_query_count_is_the_same_for_3_and_30_teams(
         response = client.get(overview_url(closed_cycle, sort="lead0", dir="desc"))
     heatmap = response.context["page"].heatmap
     assert len(heatmap.rows) == teams and all(r.state == SHOWN for r in heatmap.rows)
+
+
+def test_a_heatmap_line_shows_the_numbers_the_full_figures_would():
+    """``means_shown`` (the heatmap's quick read) agrees with ``figures_of`` (the
+    dashboard's), halves and partly scored dimensions included, on random groups."""
+    import random
+    from types import SimpleNamespace
+
+    from assessments.queries.figures import figures_of, means_shown
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        n = rng.randint(0, 40)
+        sums = {f"{axis}_sum": rng.uniform(0, 100) * n for axis in AXES_AND_BALANCE}
+        dimensions = [
+            [
+                pk,
+                f"d{pk}",
+                f"D{pk}",
+                "leadership",
+                rng.choice([n, n, n, max(n - 1, 0)]),
+                round(rng.uniform(0, 100) * n * 2) / 2,
+                0.0,
+            ]
+            for pk in range(1, 6)
+        ]
+        group = SimpleNamespace(
+            n=n,
+            submitted=n,
+            members=n,
+            changed_at=None,
+            profiles={},
+            quadrant=[],
+            dimensions=dimensions,
+            **sums,
+            **{f"{a}_sumsq": 0.0 for a in AXES_AND_BALANCE},
+        )
+        figures, means = figures_of(group), means_shown(group)
+        if figures is None:
+            assert means is None
+            continue
+        expected = {
+            "leadership": whole(figures.axes.leadership),
+            "management": whole(figures.axes.management),
+        } | {d.dimension_id: d.mean_shown for d in figures.dimensions}
+        assert means == expected
+
+
+AXES_AND_BALANCE = ("leadership", "management", "balance")
