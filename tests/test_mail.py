@@ -82,15 +82,20 @@ def test_invitations_go_out_over_one_connection_and_a_refused_address_does_not_s
     assert "/invitations/" in link and f'href="{link}"' in html
 
 
-def test_a_mail_server_that_is_down_fails_the_batch_without_an_error_page(cycle, alice, bob):
-    """Nothing listens on the port: every mail fails, is logged, and stays to be retried."""
-    with override_settings(
+def no_mail_server():
+    """SMTP settings that point at a loopback port nothing listens on."""
+    return override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=free_port(),
         EMAIL_USE_TLS=False,
         EMAIL_TIMEOUT=2,
-    ):
+    )
+
+
+def test_a_mail_server_that_is_down_fails_the_batch_without_an_error_page(cycle, alice, bob):
+    """Nothing listens on the port: every mail fails, is logged, and stays to be retried."""
+    with no_mail_server():
         mailing = services.invite_participants(cycle=cycle)
     assert mailing.sent == 0 and sorted(mailing.failed) == [
         "alice@example.com",
@@ -102,13 +107,7 @@ def test_a_mail_server_that_is_down_fails_the_batch_without_an_error_page(cycle,
 def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_later(cycle, alpha):
     for i in range(8):
         make_member(f"p{i}", alpha)
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=free_port(),
-        EMAIL_USE_TLS=False,
-        EMAIL_TIMEOUT=2,
-    ):
+    with no_mail_server():
         mailing = services.invite_participants(cycle=cycle)
     assert (mailing.due, mailing.sent, len(mailing.failed)) == (8, 0, 5)
     assert cycle.participants.filter(invited_at__isnull=True).count() == 8
