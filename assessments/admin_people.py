@@ -258,6 +258,7 @@ class PeopleImportAdmin(admin.ModelAdmin):
             plan=plan,
             errors=plan.shown_errors(),
             sections=_sections(plan),
+            can_discard=self.has_delete_permission(request, stored),
         )
         return TemplateResponse(request, self.preview_template, context)
 

@@ -36,8 +36,9 @@ HR_PERMISSIONS = [
     ("assessments", "response", ("delete",)),
     ("assessments", "flaggedresponse", ("view",)),
     ("assessments", "publication", ("view",)),
-    # The people import: upload, preview and apply; its employee records are read-only.
-    ("assessments", "peopleimport", ("add", "view")),
+    # The people import: upload, preview and apply, or discard a file never applied (an
+    # applied one is the record of who was changed); its employee records are read-only.
+    ("assessments", "peopleimport", ("add", "delete", "view")),
     ("assessments", "employee", ("view",)),
     ("assessments", "participant", ("view", "change")),
     ("auth", "user", ("add", "change", "view")),

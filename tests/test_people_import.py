@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.management.commands.seed_demo import DEMO_PEOPLE
 from assessments.models import Employee, Membership, PeopleImport, Response, Team
@@ -511,6 +512,21 @@ def test_the_command_refuses_a_file_that_is_not_utf8(people_file):
         call_command("import_people", people_file(csv(ANA).encode("utf-16")), stdout=StringIO())
 
 
+def test_the_command_says_so_when_accounts_change_while_it_runs(people_file, monkeypatch):
+    """The database refuses a write (an address taken in the admin meanwhile): all undone."""
+
+    def apply_and_collide(*, people_import, **kwargs):
+        people.apply_people_import.__wrapped__(people_import=people_import, **kwargs)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    real = people.apply_people_import
+    apply_and_collide.__wrapped__ = real
+    monkeypatch.setattr(people, "apply_people_import", apply_and_collide)
+    with pytest.raises(CommandError, match="accounts changed in LVM while the import ran"):
+        call_command("import_people", people_file(csv(ANA, BEN)), stdout=StringIO())
+    assert table_counts() == dict.fromkeys(table_counts(), 0), "nothing half-written"
+
+
 def test_the_command_partial_deactivates_nobody(people_file, imported):
     call_command("import_people", people_file(csv(ANA)), "--partial", stdout=StringIO())
     assert User.objects.filter(is_active=True).count() == 3
@@ -647,6 +663,28 @@ def test_an_applied_import_is_read_only_with_its_file(hr_client, imported):
     assert User.objects.filter(email="dan@example.com").count() == 1
     download = hr_client.get(reverse("admin:assessments_peopleimport_file", args=[stored.pk]))
     assert download.content.decode() == stored.content
+
+
+def test_hr_may_discard_a_file_never_applied_but_not_an_applied_one(hr_client, imported):
+    upload(hr_client, csv(ANA, BEN, CLEO, "E4,dan@example.com,Dan,Lee,Ops,,"))
+    unapplied = PeopleImport.objects.get()
+    preview = hr_client.get(reverse("admin:assessments_peopleimport_preview", args=[unapplied.pk]))
+    delete_url = reverse("admin:assessments_peopleimport_delete", args=[unapplied.pk])
+    assert f'href="{delete_url}"' in preview.text and "Discard this file" in preview.text
+    assert hr_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not PeopleImport.objects.exists()
+    assert not User.objects.filter(email="dan@example.com").exists(), "nothing applied"
+
+    applied = PeopleImport.objects.create(
+        filename="old.csv", content=csv(ANA), applied_at=timezone.now()
+    )
+    assert (
+        hr_client.get(
+            reverse("admin:assessments_peopleimport_delete", args=[applied.pk])
+        ).status_code
+        == 403
+    )
+    assert PeopleImport.objects.filter(pk=applied.pk).exists()
 
 
 def test_a_plain_employee_cannot_open_the_import(client, alice):

@@ -16,7 +16,7 @@ The columns are described in README.md ("Importing people").
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from assessments.models import PeopleImport
 from assessments.people_csv import PeopleFileError
@@ -61,6 +61,13 @@ class Command(BaseCommand):
                         plan = people.apply_people_import(people_import=stored)
             except people.PeopleImportError as exc:
                 raise CommandError(self._problems(file, exc.plan)) from exc
+            except IntegrityError as exc:
+                # An account was given one of the file's addresses or user names while
+                # the import ran (in the admin, say): the transaction undid everything.
+                raise CommandError(
+                    f"{file}: nothing was imported: accounts changed in LVM while the "
+                    "import ran. Run it again."
+                ) from exc
             if plan.errors:
                 raise CommandError(self._problems(file, plan))
 
