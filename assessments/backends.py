@@ -35,7 +35,7 @@ class EmailOrUsernameBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if username is None or password is None:
             return None
-        user = self._account(username)
+        user = self.account(username)
         if user is None:
             # Hash once anyway, so that a missing account takes as long as a wrong password.
             User().set_password(password)
@@ -48,7 +48,7 @@ class EmailOrUsernameBackend(ModelBackend):
         return await sync_to_async(self.authenticate)(request, username, password, **kwargs)
 
     @staticmethod
-    def _account(identifier: str):
+    def account(identifier: str):
         """The account whose username is ``identifier``, else whose e-mail address it is."""
         User = get_user_model()
         try:

@@ -5,10 +5,9 @@ import ipaddress
 import logging
 from datetime import timedelta
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -116,34 +115,34 @@ AXES_USERNAME_LIMIT = 254
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
-    """What axes records and locks on: the username or e-mail address typed, cut to the
-    longest an address can be. An e-mail address is lower-cased, as log-in ignores its
-    case: ``Alice@Example.com`` must not get guesses of its own beside ``alice@…``."""
-    source = credentials if credentials else getattr(request, "POST", {})
-    username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
-    if not isinstance(username, str):
-        return username
-    username = username.strip()
-    if "@" in username:
-        username = username.lower()
-    return username[:AXES_USERNAME_LIMIT]
+    """What axes records and locks on: the account's username when what was typed names an
+    account, by username or by e-mail address in any case; otherwise what was typed, an
+    address lower-cased, cut to the longest an address can be.
 
-
-@receiver(user_logged_in)
-def forget_failed_logins_by_email(sender, request, user, **kwargs):
-    """After a log-in by e-mail address, forget the failed ones under that address too.
-
-    axes forgets a successful person's failures under their username only (it knows the
-    account, not what was typed), so without this a few typos by e-mail would still count
-    towards a pause until the cool-off time has passed.
+    So ``alice``, ``alice@example.com`` and ``Alice@Example.com`` share one budget of
+    guesses, and a success under any of them clears the failures of all (axes forgets a
+    successful person's failures under their username). An address names an account the
+    way log-in reads it (``EmailOrUsernameBackend``); the lookup is made once per request.
     """
-    if request is None or not settings.AXES_ENABLED or not settings.AXES_RESET_ON_SUCCESS:
-        return
-    typed, ip = axes_username(request), client_ip(request)
-    # Failures are counted per address and name: without the address this would forgive
-    # a stranger's guesses from elsewhere.
-    if typed and ip and typed != user.get_username():
-        axes_reset(ip=ip, username=typed)
+    source = credentials if credentials else getattr(request, "POST", {})
+    typed = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
+    if not isinstance(typed, str):
+        return typed
+    typed = typed.strip()
+    if "@" not in typed:
+        return typed[:AXES_USERNAME_LIMIT]
+    known = getattr(request, "_lvm_throttle_keys", None) if request is not None else None
+    if known is None:
+        known = {}
+        if request is not None:
+            request._lvm_throttle_keys = known
+    if typed not in known:
+        from .backends import EmailOrUsernameBackend
+
+        account = EmailOrUsernameBackend.account(typed[:AXES_USERNAME_LIMIT])
+        key = account.get_username() if account is not None else typed.lower()
+        known[typed] = key[:AXES_USERNAME_LIMIT]
+    return known[typed]
 
 
 class LogoutView(auth_views.LogoutView):

@@ -96,15 +96,33 @@ def test_the_admin_login_accepts_an_email_too(client, staff):
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("Alice@Example.COM", "alice@example.com"),
-        ("  alice@example.com ", "alice@example.com"),
+        ("Alice@Example.COM", "alice"),  # an address of an account: that account's name
+        ("  alice@example.com ", "alice"),
+        ("Nobody@Example.COM", "nobody@example.com"),  # nobody's: the address, lower-cased
         ("Alice", "Alice"),  # usernames are case-sensitive: left alone
         ("a" * 300 + "@example.com", "a" * 254),
     ],
 )
-def test_the_throttle_key_lowercases_an_email_address_only(typed, key):
+def test_the_throttle_key_is_the_account_named_else_what_was_typed(alice, typed, key):
     assert axes_username(None, {"username": typed}) == key
     assert axes_username(RequestFactory().post("/", {"username": typed})) == key
+
+
+def test_the_throttle_looks_an_address_up_once_per_request(alice, django_assert_num_queries):
+    request = RequestFactory().post("/", {"username": "Alice@example.com"})
+    with django_assert_num_queries(2):  # no such username, then the address
+        assert axes_username(request) == "alice"
+        assert axes_username(request, {"username": "Alice@example.com"}) == "alice"
+
+
+def test_failed_logins_by_username_and_by_address_count_together(client, alice, settings):
+    """Switching between the two names of one account gives no fresh guesses."""
+    settings.AXES_FAILURE_LIMIT = 4
+    for typed in ("alice", "alice@example.com", "alice", "ALICE@example.com"):
+        assert _login(client, typed, "wrong").status_code in (200, 429)
+    assert _login(client, "alice", "pw-alice").status_code == 429
+    assert _login(client, "alice@example.com", "pw-alice").status_code == 429
+    assert _logged_in_as(client) is None
 
 
 def test_failed_logins_by_email_in_any_case_count_together(client, alice, settings):
