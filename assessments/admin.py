@@ -3,7 +3,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AdminSplitDateTime, AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -17,11 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 
 from . import carelessness, csv_export, services
 from .backends import users_with_email
 from .csv_export import csv_response
+from .forms import AdminLoginForm
 from .models import (
     Answer,
     Cycle,
@@ -42,6 +43,7 @@ from .roles import roles
 admin.site.site_header = "LVM administration"
 admin.site.site_title = "LVM admin"
 admin.site.index_title = "Questionnaires, teams and cycles"
+admin.site.login_form = AdminLoginForm
 
 User = get_user_model()
 
@@ -89,6 +91,20 @@ class LabelledInlineFormSet(BaseInlineFormSet):
                 label += f", row {index + 1}"
             # The admin wraps a select of related rows; the wrapped one is what renders.
             getattr(field.widget, "widget", field.widget).attrs["aria-label"] = label
+
+
+class NamedDateTimeInputs:
+    """Django's date-and-time widget labels the pair, and "Date:" and "Time:" beside the
+    inputs are plain text: each input gets an aria-label with the field's name instead."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, AdminSplitDateTime):
+            name = capfirst(db_field.verbose_name)
+            for part, label in zip(widget.widgets, ("date", "time"), strict=True):
+                part.attrs["aria-label"] = f"{name}: {label}"
+        return formfield
 
 
 class SuperusersOnly:
@@ -459,7 +475,7 @@ class CycleStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Cycle)
-class CycleAdmin(admin.ModelAdmin):
+class CycleAdmin(NamedDateTimeInputs, admin.ModelAdmin):
     list_display = [
         "name",
         "status",

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
@@ -143,6 +144,18 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         # Django sizes the field for a username (150); an e-mail address may be longer.
         self.fields["username"].widget.attrs["maxlength"] = 254
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's log-in form: an e-mail address or a username, of a staff account."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the e-mail address or username and the password of a staff "
+            "account. Passwords and usernames are case-sensitive; e-mail addresses are not."
+        ),
+    }
 
 
 def _same_address(first: str, second: str) -> bool:

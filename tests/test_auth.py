@@ -75,7 +75,7 @@ def test_logout_with_a_safe_next_goes_there(client, alice):
     ("url_name", "message"),
     [
         ("login", "Please enter a correct e-mail address or username, and its password"),
-        ("admin:login", "Please enter the correct username and password"),
+        ("admin:login", "Please enter the e-mail address or username and the password of a staff"),
     ],
 )
 @pytest.mark.parametrize("length", [256, 5000])

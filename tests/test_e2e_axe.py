@@ -4,7 +4,9 @@ The demo organisation is seeded once and each role logs in once: one pass throug
 pages (in the first test's set-up) records axe's report per page and width, and one test
 per page and width asserts that its report is empty, so a failure names the page.
 The questionnaire's states (missing answers included) are checked in
-test_e2e_questionnaire.py, the action plan form in test_e2e_plan.py.
+test_e2e_questionnaire.py, the action plan form in test_e2e_plan.py. The admin's pages
+are here too, as HR sees them: Django builds them, and LVM names what Django leaves
+unnamed (assessments/admin.py, static/js/admin.js).
 """
 
 import os
@@ -87,6 +89,27 @@ def _logged_out(page, base):
     page.get_by_role("heading", name="You are logged out").wait_for()
 
 
+def _cycle_form_with_errors(page, base):
+    """A new cycle saved with nothing filled in: the admin's error state."""
+    page.goto(f"{base}/admin/assessments/cycle/add/")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".errornote").wait_for()
+
+
+def _team_with_a_new_row(team):
+    """A team's page after "Add another Membership": the new row's person picker is built
+    in the browser (select2), and must be named too."""
+
+    def visit(page, base):
+        page.goto(f"{base}/admin/assessments/team/{team}/change/")
+        rows = page.locator(".dynamic-memberships")
+        before = rows.count()
+        page.get_by_role("button", name="Add another Membership").click()
+        rows.nth(before).locator(".select2-container").wait_for()
+
+    return visit
+
+
 def _url(path):
     def visit(page, base):
         page.goto(base + path)
@@ -125,16 +148,46 @@ def _pages(ids):
         # Teams with fewer than k taking part are withheld, a line of their own.
         ("helga", "participation", _url("/participation/")),
         ("maria", "participation-own-teams", _url("/participation/")),
+        # The admin as HR uses it (Django's pages, with LVM's labels and styles).
+        ("anonymous", "admin-login", _url("/admin/login/")),
+        ("helga", "admin-index", _url("/admin/")),
+        ("helga", "admin-cycles", _url("/admin/assessments/cycle/")),
+        ("helga", "admin-cycle", _url(f"/admin/assessments/cycle/{autumn}/change/")),
+        ("helga", "admin-cycle-errors", _cycle_form_with_errors),
+        (
+            "helga",
+            "admin-questionnaire-answered",
+            _url(f"/admin/assessments/questionnaire/{ids['questionnaire']}/change/"),
+        ),
+        ("helga", "admin-team", _url(f"/admin/assessments/team/{team}/change/")),
+        ("helga", "admin-team-new-row", _team_with_a_new_row(team)),
+        ("helga", "admin-people-upload", _url("/admin/assessments/peopleimport/add/")),
+        (
+            "helga",
+            "admin-people-preview",
+            _url(f"/admin/assessments/peopleimport/{ids['people_import']}/preview/"),
+        ),
+        ("helga", "admin-participants", _url("/admin/assessments/participant/")),
+        ("helga", "admin-users", _url("/admin/auth/user/")),
+        ("helga", "admin-user", _url(f"/admin/auth/user/{ids['user']}/change/")),
+        ("helga", "admin-add-user", _url("/admin/auth/user/add/")),
     ]
 
 
-PAGE_NAMES = [name for _, name, _ in _pages({"spring": 0, "autumn": 0, "team": 0, "reset": ""})]
+PAGE_NAMES = [
+    name
+    for _, name, _ in _pages(
+        dict.fromkeys(("spring", "autumn", "team", "questionnaire", "people_import", "user"), 0)
+        | {"reset": ""}
+    )
+]
 
 
 @pytest.fixture(scope="module")
 def axe_reports(browser, live_server, django_db_setup, django_db_blocker):
     """{(page name, width): axe's report} for every page, the demo seeded once."""
-    from assessments.models import Cycle, Team
+    from assessments.management.commands.seed_demo import DEMO_PEOPLE
+    from assessments.models import Cycle, PeopleImport, Team
 
     base = live_server.url
     reports: dict[tuple[str, int], str] = {}
@@ -149,6 +202,15 @@ def axe_reports(browser, live_server, django_db_setup, django_db_blocker):
             "team": Team.objects.get(name="Platform Engineering").pk,
             # Someone who never logs in here: logging in would spoil the link.
             "reset": _reset_link("kemal"),
+            "questionnaire": Cycle.objects.get(name="Spring 2026").questionnaire_id,
+            "user": get_user_model().objects.get(username="arjun").pk,
+            # A file that adds one person, previewed and not applied.
+            "people_import": PeopleImport.objects.create(
+                filename="people.csv",
+                content=DEMO_PEOPLE.read_text(encoding="utf-8")
+                + "E9999,Nia,Berg,nia@example.com,nia,Platform Engineering,member,\n",
+                full=False,
+            ).pk,
         }
         try:
             for width in WIDTHS:

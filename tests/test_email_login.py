@@ -83,6 +83,11 @@ def test_an_exact_username_comes_before_an_email_address(client, alice):
 
 
 def test_the_admin_login_accepts_an_email_too(client, staff):
+    page = client.get(reverse("admin:login"))
+    assert '<label for="id_username" class="required">E-mail or username:</label>' in page.text
+    assert "<h1>Log in</h1>" in page.text
+    wrong = client.post(reverse("admin:login"), {"username": "hr@example.com", "password": "x"})
+    assert "e-mail address or username and the password of a staff account" in wrong.text
     response = client.post(
         reverse("admin:login"), {"username": "HR@example.com", "password": "pw-hr"}
     )
