@@ -245,6 +245,7 @@ def test_a_cycle_showing_figures_while_open_publishes_at_k(client, bob, open_tea
     cycle.show_while_open = True
     cycle.save(update_fields=["show_while_open"])
     team = open_team_with(4)
+    add_members(team, 1, "not-yet")  # five members: how many submitted may be shown
     html = login(client, bob).get(dashboard_url(team)).content.decode()
     assert "No figures yet (4 submitted)" in html and "<svg" not in html
     submit_levels(add_members(team, 1, "fifth")[0], cycle, TEAM_LEVELS[4])
@@ -441,7 +442,23 @@ def test_team_list_shows_managed_teams_only(client, bob, alpha, beta, dora, clos
     """Bob sees Alpha, not Beta; nobody submitted, so no figures."""
     html = login(client, bob).get(reverse("assessments:team-list")).content.decode()
     assert dashboard_url(alpha) in html and dashboard_url(beta) not in html
-    assert "No figures (0 submitted)" in html
+    assert "No figures: fewer than 5 members" in html
+
+
+def test_a_team_smaller_than_k_shows_no_response_counts(client, bob, open_team_with, cycle):
+    """In a team of three, "1 submitted" or "33 %" tells its manager who answered: the
+    list and the dashboard say why there is nothing to show instead."""
+    team = open_team_with(1)
+    add_members(team, 2, "quiet")
+    login(client, bob)
+    listing = client.get(reverse("assessments:team-list")).content.decode()
+    assert "No figures: fewer than 5 members" in listing and "1 submitted" not in listing
+    page = client.get(dashboard_url(team))
+    html = page.content.decode()
+    assert page.context["page"].response_rate is None
+    assert "This team is smaller than the minimum group size" in html
+    assert "not shown for fewer than 5 members" in html
+    assert "1 of 3" not in html and "(1 submitted)" not in html and "33%" not in html
 
 
 def test_team_list_shows_whole_numbers_once_published(client, bob, team_with):

@@ -234,8 +234,14 @@ class TeamRow:
         return self.axes is None
 
     @property
+    def counts_shown(self) -> bool:
+        """Whether how many submitted may be shown: not for a team of fewer than k, where
+        "1 submitted" tells who (the participation page follows the same rule)."""
+        return self.k is None or self.members >= self.k
+
+    @property
     def response_rate(self) -> int | None:
-        return percent(self.submitted, self.members)
+        return percent(self.submitted, self.members) if self.counts_shown else None
 
     @property
     def left_out(self) -> int:

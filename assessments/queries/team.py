@@ -145,7 +145,8 @@ class TeamDashboard:
 
     @property
     def response_rate(self) -> int | None:
-        return percent(self.submitted, self.members)
+        """None for a team smaller than k: how many of so few answered tells who."""
+        return None if self.too_small else percent(self.submitted, self.members)
 
     @property
     def has_trend(self) -> bool:
