@@ -533,6 +533,10 @@ class CycleAdmin(NamedDateTimeInputs, admin.ModelAdmin):
             return ["questionnaire"]
         return []
 
+    # The action sends mail for at most this long, then says how many are left: the
+    # request must end before the server stops its worker (gunicorn's default: 30 s).
+    mail_seconds = 20
+
     @admin.action(
         description="Invite participants (e-mail everyone not yet invited)",
         permissions=["change"],
@@ -547,7 +551,7 @@ class CycleAdmin(NamedDateTimeInputs, admin.ModelAdmin):
                     messages.ERROR,
                 )
                 continue
-            mailing = services.invite_participants(cycle=cycle)
+            mailing = services.invite_participants(cycle=cycle, seconds=self.mail_seconds)
             self.message_user(request, _mailing_message(cycle, mailing), _level(mailing))
 
 
@@ -563,11 +567,16 @@ def _mailing_message(cycle, mailing) -> str:
             f" {len(mailing.failed)} could not be sent (the mail server refused them or was "
             "unreachable; see the log). Run the action again to retry them."
         )
+    if mailing.left:
+        text += (
+            f" {mailing.left} not tried yet: run the action again to send them (for "
+            "thousands of people, the invite_participants command sends them all in one go)."
+        )
     return text
 
 
 def _level(mailing) -> int:
-    return messages.WARNING if mailing.failed else messages.SUCCESS
+    return messages.WARNING if mailing.failed or mailing.left else messages.SUCCESS
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):

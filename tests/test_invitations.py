@@ -163,6 +163,29 @@ def test_the_admin_action_invites_and_refuses_a_closed_cycle(
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
 
 
+def test_the_admin_action_stops_in_time_and_the_next_run_sends_the_rest(
+    client, helga, cycle, alpha, monkeypatch
+):
+    """A page must answer before the server gives up on it: mail goes out for a set time,
+    and the people not reached yet are invited by the next run, nobody twice."""
+    from assessments.admin import CycleAdmin
+
+    add_members(alpha, 3, "m")
+    client.force_login(helga)
+    url = reverse("admin:assessments_cycle_changelist")
+    invite = {"action": "invite_participants", "_selected_action": [cycle.pk]}
+    monkeypatch.setattr(CycleAdmin, "mail_seconds", 0)
+    text = client.post(url, invite, follow=True).content.decode()
+    assert "3 people added to the participants; 0 invitations sent." in text
+    assert "3 not tried yet: run the action again to send them" in text
+    assert not mail.outbox and not Participant.objects.filter(invited_at__isnull=False)
+
+    monkeypatch.setattr(CycleAdmin, "mail_seconds", 20)
+    text = client.post(url, invite, follow=True).content.decode()
+    assert "3 invitations sent." in text and "not tried yet" not in text
+    assert sorted(m.to[0] for m in mail.outbox) == [f"m{i}@example.com" for i in range(3)]
+
+
 def test_hr_can_send_one_invitation_again(client, helga, cycle, alpha):
     nina = newcomer("nina", alpha)
     services.invite_participants(cycle=cycle)

@@ -7,6 +7,7 @@ so the next run tries again.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,6 +76,7 @@ class Mailing:
     due: int  # mails that were due
     sent: int
     failed: tuple[str, ...]  # addresses whose mail did not go out (tried again next run)
+    left: int = 0  # mails not tried because the run's time was up (sent by the next run)
 
 
 def eligible_people(cycle: Cycle):
@@ -101,13 +103,20 @@ def add_participants(*, cycle: Cycle, when: datetime | None = None) -> int:
 
 
 def invite_participants(
-    *, cycle: Cycle, when: datetime | None = None, progress: mail.Progress | None = None
+    *,
+    cycle: Cycle,
+    when: datetime | None = None,
+    progress: mail.Progress | None = None,
+    seconds: float | None = None,
 ) -> Mailing:
     """Fix the cycle's participants and e-mail everyone not yet invited.
 
     People without a usable password get a one-time link that sets one; the others a
-    note that the cycle is open. Nothing is sent for a cycle that is not open.
+    note that the cycle is open. Nothing is sent for a cycle that is not open. With
+    ``seconds``, no new mail is started after that long (a web request must end before
+    its worker is stopped): those left are invited by the next run.
     """
+    deadline = None if seconds is None else time.monotonic() + seconds
     when = when or timezone.now()
     if not cycle.is_open(when):
         raise ValueError(f"{cycle} is not open, so nobody can answer it yet or any more.")
@@ -119,8 +128,14 @@ def invite_participants(
         .order_by("pk")
     )
 
+    tried = 0
+
     def messages():
+        nonlocal tried
         for participant in waiting:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            tried += 1
             claimed = Participant.objects.filter(
                 pk=participant.pk, invited_at__isnull=True, user__is_active=True
             ).update(invited_at=when)
@@ -129,7 +144,13 @@ def invite_participants(
             yield _invitation(cycle, participant.user), _keep_or_release_invitation(participant)
 
     outcome = mail.send_each(messages(), total=len(waiting), progress=progress)
-    return Mailing(added=added, due=len(waiting), sent=outcome.sent, failed=outcome.failed)
+    return Mailing(
+        added=added,
+        due=len(waiting),
+        sent=outcome.sent,
+        failed=outcome.failed,
+        left=len(waiting) - tried,
+    )
 
 
 def resend_invitation(*, participant: Participant, when: datetime | None = None) -> bool:
