@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 
 from .models import Membership
 
@@ -132,34 +132,6 @@ def organisation_viewer_ids() -> set[int]:
             | Q(groups__permissions__in=permission)
         )
         .values_list("pk", flat=True)
-    )
-
-
-def viewer_ids(among: QuerySet | None = None) -> set[int]:
-    """People who can see figures, in one query: managers of any team, HR and
-    administrators (``among``: only these users, a queryset of user ids).
-
-    Staff count too, though staff alone see no figures: any of them may be given the
-    permission later, and erring this way only ever leaves more people out.
-    """
-    permission = _organisation_permission()
-    User = get_user_model()
-    users = User.objects.all() if among is None else User.objects.filter(pk__in=among)
-    through_user = User.user_permissions.through.objects.filter(
-        user_id=OuterRef("pk"), permission__in=permission
-    )
-    through_group = Group.permissions.through.objects.filter(
-        group__user=OuterRef("pk"), permission__in=permission
-    )
-    manages = Membership.objects.filter(user=OuterRef("pk"), role=Membership.Role.MANAGER)
-    return set(
-        users.filter(
-            Q(is_staff=True)
-            | Q(is_superuser=True)
-            | Exists(manages)
-            | Exists(through_user)
-            | Exists(through_group)
-        ).values_list("pk", flat=True)
     )
 
 

@@ -1,28 +1,21 @@
 """Reads for the participation page: how many take part, were invited, reminded, submitted.
 
-Counts only, per team and (for HR) overall: who has or has not answered is never shown.
-The lines follow the privacy rule of the published figures (``privacy.admit``): the
-people taking part are grouped by exactly which of the cycle's teams they are members
-of, and a group smaller than the cycle's minimum group size is left out of every line,
-the organisation's included. So no line, nor any sum or difference of lines (the
-organisation minus its teams, one team minus another), describes fewer than k people:
-in a team of two, "1 submitted" would tell each of them about the other. A team none of
-whose people can be counted is withheld. A team's line counts its active members (as the
-dashboards do), not its managers; managers see the same numbers for their teams as HR.
+Counts only, per team and (for HR) overall: who has or has not answered is never shown,
+and a line with fewer than the cycle's minimum group size taking part is withheld (in a
+team of two, "1 submitted" tells each of them about the other). A team's line counts its
+active members (as the dashboards do), not its managers.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from .. import privacy
-from ..models import Cycle, Membership, Participant, Response, Team
-from ..roles import roles, viewer_ids
+from ..models import Cycle, Participant, Response
+from ..roles import roles
 from .access import visible_teams
 from .figures import MEMBER, percent
 
@@ -39,13 +32,12 @@ class ParticipationRow:
     reminded: int | None
     submitted: int | None
     team_pk: int | None = None  # None: the whole organisation
-    # Why a withheld line is withheld: too few take part in it ("small"), or its people
-    # fall into groups too small to count apart from other teams ("overlap").
-    reason: str = ""
 
     @classmethod
-    def withheld_line(cls, name: str, *, reason: str, team_pk: int | None = None):
-        return cls(name, None, None, None, None, team_pk, reason)
+    def of(cls, name: str, counts: dict, *, k: int, team_pk: int | None = None):
+        if counts["taking_part"] < k:
+            return cls(name, None, None, None, None, team_pk)
+        return cls(name=name, team_pk=team_pk, **counts)
 
     @property
     def withheld(self) -> bool:
@@ -76,24 +68,22 @@ class ParticipationPage:
     teams: tuple[ParticipationRow, ...]
     overall: ParticipationRow | None  # HR only
     k: int = 0
-    # People taking part who are in no line (their groups are too small), for HR.
-    left_out: int = 0
 
     @property
     def low_rate(self) -> int:
         return LOW_RATE
 
 
-COUNTS = ("taking_part", "invited", "reminded", "submitted")
-
-
-def _count(people: list[tuple[bool, bool, bool]]) -> dict:
-    return {
-        "taking_part": len(people),
-        "invited": sum(invited for invited, _, _ in people),
-        "reminded": sum(reminded for _, reminded, _ in people),
-        "submitted": sum(submitted for _, _, submitted in people),
-    }
+def _counts():
+    submitted = Response.objects.filter(
+        cycle=OuterRef("cycle"), respondent=OuterRef("user"), status=Response.Status.SUBMITTED
+    )
+    return dict(
+        taking_part=Count("pk"),
+        invited=Count("pk", filter=Q(invited_at__isnull=False)),
+        reminded=Count("pk", filter=Q(reminders_sent__gt=0)),
+        submitted=Count("pk", filter=Q(Exists(submitted))),
+    )
 
 
 def participation_page(
@@ -121,71 +111,34 @@ def participation_page(
         return ParticipationPage(None, False, choices, (), None)
 
     is_hr = roles(user).sees_organisation
-    k = cycle.k
+    teams = visible_teams(user=user, member_count=False).order_by("name")
     chosen = Cycle.teams.through.objects.filter(cycle_id=cycle.pk).values("team_id")
     # Only the cycle's teams (every team when it chose none): a participant's other
     # teams would otherwise get a line of their own.
-    cycle_teams = Team.objects.filter(Q(pk__in=chosen) | ~Exists(chosen))
-
-    # Everyone taking part: leavers deactivated during the cycle can no longer answer,
-    # so they leave the count.
-    submitted = Response.objects.filter(
-        cycle=cycle, respondent=OuterRef("user"), status=Response.Status.SUBMITTED
-    )
+    teams = teams.filter(Q(pk__in=chosen) | ~Exists(chosen))
+    teams = list(teams.values_list("pk", "name"))
+    # Leavers deactivated during the cycle can no longer answer: they leave the count.
     in_cycle = Participant.objects.filter(cycle=cycle, user__is_active=True)
-    people = {
-        user_id: (invited_at is not None, reminders > 0, done)
-        for user_id, invited_at, reminders, done in in_cycle.annotate(done=Exists(submitted))
-        .order_by()
-        .values_list("user_id", "invited_at", "reminders_sent", "done")
-    }
-    teams_of: dict[int, set[int]] = defaultdict(set)
-    for user_id, team_id in (
-        Membership.objects.filter(
-            user__in=in_cycle.values("user"), team__in=cycle_teams, role=MEMBER
+    by_team = {
+        row["user__memberships__team"]: row
+        for row in in_cycle.filter(
+            user__memberships__team__in=[pk for pk, _ in teams],
+            user__memberships__role=MEMBER,
         )
+        .values("user__memberships__team")
+        .annotate(**_counts())
         .order_by()
-        .values_list("user_id", "team_id")
-    ):
-        teams_of[user_id].add(team_id)
-    viewers = viewer_ids(among=in_cycle.values("user"))
-    admission = privacy.admit(
-        (
-            privacy.Candidate(
-                key=user_id, teams=frozenset(teams_of[user_id]), viewer=user_id in viewers
-            )
-            for user_id in people
-        ),
-        k=k,
+    }
+    empty = {"taking_part": 0, "invited": 0, "reminded": 0, "submitted": 0}
+    k = cycle.k
+    rows = tuple(
+        ParticipationRow.of(
+            name, {key: by_team.get(pk, empty)[key] for key in empty}, k=k, team_pk=pk
+        )
+        for pk, name in teams
+        if pk in by_team or not is_hr  # HR's list: the teams taking part
     )
-    counted_in: dict[int, list] = defaultdict(list)
-    for user_id in admission.admitted:
-        for team_id in teams_of[user_id] & admission.teams:
-            counted_in[team_id].append(people[user_id])
-    taking_part = {team_id for ids in teams_of.values() for team_id in ids}
-
-    teams = visible_teams(user=user, member_count=False).filter(pk__in=cycle_teams)
-    rows = []
-    for pk, name in teams.order_by("name").values_list("pk", "name"):
-        if pk in counted_in:
-            rows.append(ParticipationRow(name=name, team_pk=pk, **_count(counted_in[pk])))
-        elif pk in taking_part or not is_hr:  # HR's list: the teams taking part
-            size = sum(1 for ids in teams_of.values() if pk in ids)
-            reason = "small" if size < k else "overlap"
-            rows.append(ParticipationRow.withheld_line(name, reason=reason, team_pk=pk))
     overall = None
     if is_hr:
-        if admission.admitted:
-            counted = [people[user_id] for user_id in admission.admitted]
-            overall = ParticipationRow(name="Whole organisation", **_count(counted))
-        else:
-            overall = ParticipationRow.withheld_line("Whole organisation", reason="small")
-    return ParticipationPage(
-        cycle,
-        cycle.is_open(now),
-        choices,
-        tuple(rows),
-        overall,
-        k,
-        left_out=len(admission.left_out) if is_hr else 0,
-    )
+        overall = ParticipationRow.of("Whole organisation", in_cycle.aggregate(**_counts()), k=k)
+    return ParticipationPage(cycle, cycle.is_open(now), choices, rows, overall, k)
