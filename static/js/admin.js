@@ -1,27 +1,52 @@
 "use strict";
 // Names for what the admin's autocomplete (select2) builds in the browser. It hides the
-// labelled <select> and shows a text box and a search field of its own, both without a
-// name, which screen readers announce as "edit text, blank". They take the select's name:
-// its aria-label (tabular inlines) or its <label>.
+// labelled <select> and shows a box and a search field of its own; the search field has
+// no name, nor has the box while nothing is chosen (a chosen value names it, through its
+// title), and screen readers announce "edit text, blank". They take the select's name: its
+// aria-label (tabular inlines) or its <label>.
 (function () {
+  const OURS = "data-lvm-named";
+
   function nameOf(select) {
+    if (!select) return "";
     const named = select.getAttribute("aria-label");
     if (named) return named;
-    const label = select.id && document.querySelector(`label[for="${select.id}"]`);
+    const label = select.id && document.querySelector(`label[for="${CSS.escape(select.id)}"]`);
     return label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+  }
+
+  function name(element, text) {
+    if (text && !element.hasAttribute("aria-label")) {
+      element.setAttribute("aria-label", text);
+      element.setAttribute(OURS, "");
+    }
   }
 
   function nameAll() {
     document.querySelectorAll(".select2-container").forEach((container) => {
       const select = container.previousElementSibling;
       if (!select || select.tagName !== "SELECT") return;
-      const name = nameOf(select);
-      if (!name) return;
-      container
-        .querySelectorAll('.select2-search__field, .select2-selection__rendered[role="textbox"]')
-        .forEach((box) => {
-          if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", name);
-        });
+      // The box beside the select: named by the select while empty, by its value after.
+      container.querySelectorAll('.select2-selection__rendered[role="textbox"]').forEach((box) => {
+        if (box.hasAttribute("title")) {
+          if (box.hasAttribute(OURS)) {
+            box.removeAttribute("aria-label");
+            box.removeAttribute(OURS);
+          }
+        } else {
+          name(box, nameOf(select));
+        }
+      });
+      // A multiple select's search field, inside the box.
+      container.querySelectorAll(".select2-search__field").forEach((field) => {
+        name(field, nameOf(select));
+      });
+    });
+    // The search field of an open dropdown, added at the end of the page: it controls
+    // the results list named after its select's id.
+    document.querySelectorAll(".select2-dropdown .select2-search__field").forEach((field) => {
+      const results = /^select2-(.+)-results$/.exec(field.getAttribute("aria-controls") || "");
+      name(field, nameOf(results && document.getElementById(results[1])));
     });
   }
 
@@ -38,7 +63,8 @@
   }
 
   // select2 starts after the page has loaded, adds rows' widgets when an inline row is
-  // added, and rebuilds its search field after each choice: name whatever appears.
+  // added, opens its dropdown on demand and rebuilds parts after each choice: name
+  // whatever appears.
   let pending = false;
   new MutationObserver(() => {
     if (pending) return;
