@@ -64,14 +64,20 @@ def send_each(
     *,
     total: int,
     progress: Progress | None = None,
+    timeout: float | None = None,
 ) -> Outcome:
     """Send each message over one shared connection and report each result to its callback.
 
     ``messages`` yields (message, done) pairs; ``done(True)`` is called after a message
     went out and ``done(False)`` after it failed, so the caller records only what was
-    really sent. ``progress(done, total)`` is called after every message.
+    really sent. ``progress(done, total)`` is called after every message. ``timeout``
+    (seconds) replaces ``EMAIL_TIMEOUT`` for each wait on the mail server.
     """
-    connection = get_connection()
+
+    def connect():
+        return get_connection() if timeout is None else get_connection(timeout=timeout)
+
+    connection = connect()
     sent, failed, broken = 0, [], 0
     try:
         connection.open()
@@ -89,7 +95,7 @@ def send_each(
             except SEND_ERRORS as exc:
                 ok, broken = False, broken + 1
                 logger.warning("e-mail to %s failed: %s", ", ".join(message.to), exc)
-                connection = _reconnect(connection)
+                connection = _reconnect(connection, connect)
             if ok:
                 sent += 1
             else:
@@ -111,11 +117,11 @@ def send_each(
     return Outcome(sent=sent, failed=tuple(failed))
 
 
-def _reconnect(connection):
+def _reconnect(connection, connect):
     """A fresh connection after one that may be broken (the next message tries it)."""
     with contextlib.suppress(SEND_ERRORS):
         connection.close()
-    connection = get_connection()
+    connection = connect()
     try:
         connection.open()
     except SEND_ERRORS as exc:

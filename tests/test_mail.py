@@ -111,3 +111,37 @@ def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_late
         mailing = services.invite_participants(cycle=cycle)
     assert (mailing.due, mailing.sent, len(mailing.failed)) == (8, 0, 5)
     assert cycle.participants.filter(invited_at__isnull=True).count() == 8
+
+
+def test_the_admin_actions_time_limit_holds_when_the_mail_server_never_answers(cycle, alice):
+    """A server that accepts the connection and then says nothing would hold each wait
+    for EMAIL_TIMEOUT (60 s here); within a time limit, each wait is cut to a quarter of
+    it, and the page can answer."""
+    import threading
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted = []
+    threading.Thread(
+        target=lambda: accepted.append(silent.accept()), daemon=True
+    ).start()  # accepts, never greets
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=silent.getsockname()[1],
+            EMAIL_USE_TLS=False,
+            EMAIL_TIMEOUT=60,
+        ):
+            started = time.monotonic()
+            mailing = services.invite_participants(cycle=cycle, seconds=4)
+            elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+        for connection, _ in accepted:
+            connection.close()
+    assert elapsed < 20, f"{elapsed:.1f} s: the mail server's silence was waited out"
+    assert mailing.sent == 0 and mailing.left + len(mailing.failed) == 1
+    assert cycle.participants.get().invited_at is None, "left for the next run"

@@ -113,10 +113,14 @@ def invite_participants(
 
     People without a usable password get a one-time link that sets one; the others a
     note that the cycle is open. Nothing is sent for a cycle that is not open. With
-    ``seconds``, no new mail is started after that long (a web request must end before
-    its worker is stopped): those left are invited by the next run.
+    ``seconds``, no new mail is started after that long, and no wait on the mail server
+    lasts more than a quarter of it (a web request must end before its worker is
+    stopped): those left are invited by the next run.
     """
     deadline = None if seconds is None else time.monotonic() + seconds
+    timeout = None
+    if seconds is not None:
+        timeout = min(settings.EMAIL_TIMEOUT or seconds, max(1.0, seconds / 4))
     when = when or timezone.now()
     if not cycle.is_open(when):
         raise ValueError(f"{cycle} is not open, so nobody can answer it yet or any more.")
@@ -143,7 +147,7 @@ def invite_participants(
                 continue  # another run took it
             yield _invitation(cycle, participant.user), _keep_or_release_invitation(participant)
 
-    outcome = mail.send_each(messages(), total=len(waiting), progress=progress)
+    outcome = mail.send_each(messages(), total=len(waiting), progress=progress, timeout=timeout)
     return Mailing(
         added=added,
         due=len(waiting),
