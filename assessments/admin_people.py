@@ -113,6 +113,14 @@ class PeopleImportAdmin(admin.ModelAdmin):
         applied = obj is not None and obj.applied_at is not None
         return not applied and super().has_delete_permission(request, obj)
 
+    # The database checks "not applied" as it deletes: an import applied in the meantime
+    # (its apply holds the row until it commits) is kept.
+    def delete_model(self, request, obj):
+        PeopleImport.objects.filter(pk=obj.pk, applied_at__isnull=True).delete()
+
+    def delete_queryset(self, request, queryset):
+        queryset.filter(applied_at__isnull=True).delete()
+
     @admin.display(description="status", ordering="applied_at")
     def status(self, obj):
         if obj.applied_at:

@@ -687,6 +687,19 @@ def test_hr_may_discard_a_file_never_applied_but_not_an_applied_one(hr_client, i
     assert PeopleImport.objects.filter(pk=applied.pk).exists()
 
 
+def test_a_discard_never_deletes_an_import_applied_meanwhile(hr_client, imported):
+    """The discard page was opened before the import was applied elsewhere."""
+    from assessments.admin_people import PeopleImportAdmin
+
+    upload(hr_client, csv(ANA, BEN, CLEO, "E4,dan@example.com,Dan,Lee,Ops,,"))
+    stored = PeopleImport.objects.get()
+    opened_before = PeopleImport.objects.get(pk=stored.pk)  # read while not yet applied
+    people.apply_people_import(people_import=stored)
+    PeopleImportAdmin(PeopleImport, None).delete_model(None, opened_before)
+    PeopleImportAdmin(PeopleImport, None).delete_queryset(None, PeopleImport.objects.all())
+    assert PeopleImport.objects.get().applied_at is not None
+
+
 def test_a_plain_employee_cannot_open_the_import(client, alice):
     client.force_login(alice)
     response = client.get(reverse("admin:assessments_peopleimport_add"))

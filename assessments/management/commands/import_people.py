@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 # the import ran (in the admin, say): the transaction undid everything.
                 raise CommandError(
                     f"{file}: nothing was imported: accounts changed in LVM while the "
-                    "import ran. Run it again."
+                    f"import ran. Run it again. (The database said: {exc})"
                 ) from exc
             if plan.errors:
                 raise CommandError(self._problems(file, plan))
