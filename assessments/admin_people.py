@@ -218,7 +218,15 @@ class PeopleImportAdmin(admin.ModelAdmin):
         if stored.applied_at is not None:
             self.message_user(request, f"{stored.filename} has been imported already.")
             return redirect("admin:assessments_peopleimport_change", stored.pk)
-        if request.method == "POST":
+        confirm_missing = False
+        if request.method == "POST" and not request.POST.get(CONFIRM_DEACTIVATIONS):
+            # Deactivating needs its own tick: a file meant to list only some people,
+            # uploaded as listing everyone, would lock everybody else out.
+            plan = people.plan_people(
+                content=stored.content, full=stored.full, importing_user=request.user
+            )
+            confirm_missing = bool(plan.deactivated)
+        if request.method == "POST" and not confirm_missing:
             try:
                 plan = people.apply_people_import(
                     people_import=stored,
@@ -255,13 +263,15 @@ class PeopleImportAdmin(admin.ModelAdmin):
                     request, f"Imported {stored.filename}: {plan.describe()}", messages.SUCCESS
                 )
                 return redirect("admin:assessments_peopleimport_changelist")
-        else:
+        elif not confirm_missing:
             plan = people.plan_people(
                 content=stored.content, full=stored.full, importing_user=request.user
             )
         context = self._context(
             request,
             title=f"Preview of {stored.filename}",
+            confirm_missing=confirm_missing,
+            confirm_name=CONFIRM_DEACTIVATIONS,
             stored=stored,
             plan=plan,
             errors=plan.shown_errors(),
@@ -279,6 +289,10 @@ class PeopleImportAdmin(admin.ModelAdmin):
         name = slugify(stored.filename.rsplit(".", 1)[0]) or "people"
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
+
+
+# The preview's tick box that confirms the deactivations an import makes.
+CONFIRM_DEACTIVATIONS = "confirm_deactivations"
 
 
 def _sections(plan: PeoplePlan) -> list[dict]:

@@ -2,6 +2,7 @@
 with the keyboard, on pages axe-core finds no WCAG violation in."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -62,8 +63,37 @@ def test_hr_previews_and_applies_a_people_file_with_the_keyboard(
 
     page.get_by_role("button", name="Apply this import").focus()
     page.keyboard.press("Enter")
-    # The list it returns to is Django's own (its breadcrumbs fail axe's link-in-text
-    # rule, as on every admin list), so axe is not asked about it here.
     page.get_by_text("Imported people-fixed.csv: 1 new").wait_for()
+    assert_clean(page, problems)
+    context.close()
+
+
+def test_deactivating_people_needs_a_tick_of_its_own(browser, live_server, demo, tmp_path):
+    """A two-person file uploaded as listing everyone would deactivate everybody else."""
+    from django.contrib.auth import get_user_model
+
+    base = live_server.url
+    context, page, problems = open_page(browser, width=375)
+    log_in(page, base, "helga")
+    page.goto(f"{base}/admin/assessments/peopleimport/add/")
+    good = tmp_path / "two-people.csv"
+    good.write_bytes(GOOD)
+    page.get_by_label("People file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("heading", name="1 person will be added").wait_for()
+    tick = page.get_by_label(re.compile(r"Yes, deactivate \d+ people"))
+    assert not tick.is_checked()
+    assert_clean(page, problems)
+
+    page.get_by_role("button", name="Apply this import").click()
+    page.get_by_text("Nothing was imported: tick the box below").wait_for()
+    assert_clean(page, problems)
+    assert get_user_model().objects.get(username="arjun").is_active
+
+    tick.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Apply this import").click()
+    page.get_by_text("Imported two-people.csv: 1 new").wait_for()
+    assert not get_user_model().objects.get(username="arjun").is_active
     assert problems == []
     context.close()

@@ -527,6 +527,21 @@ def test_the_command_says_so_when_accounts_change_while_it_runs(people_file, mon
     assert table_counts() == dict.fromkeys(table_counts(), 0), "nothing half-written"
 
 
+def test_the_command_refuses_to_deactivate_most_people_unless_told_to(people_file):
+    """A cut-off nightly export must not lock everyone out."""
+    rows = _people_rows(40)
+    call_command("import_people", people_file(rows), stdout=StringIO())
+    truncated = "\n".join(rows.splitlines()[:25]) + "\n"  # 24 people left out of 40
+    for extra in ((), ("--dry-run",)):
+        with pytest.raises(CommandError, match=r"would deactivate 16 of the 40 active people"):
+            call_command("import_people", people_file(truncated), *extra, stdout=StringIO())
+    assert User.objects.filter(is_active=True).count() == 40
+    call_command(
+        "import_people", people_file(truncated), "--max-deactivate", "100", stdout=StringIO()
+    )
+    assert User.objects.filter(is_active=True).count() == 24
+
+
 def test_the_command_partial_deactivates_nobody(people_file, imported):
     call_command("import_people", people_file(csv(ANA)), "--partial", stdout=StringIO())
     assert User.objects.filter(is_active=True).count() == 3
@@ -575,7 +590,16 @@ def test_hr_uploads_previews_and_confirms_an_import(hr_client, helga, imported):
     )
     assert "1 new team" in text
 
-    confirmed = hr_client.post(response.url, {"digest": page.context["plan"].digest}, follow=True)
+    digest = page.context["plan"].digest
+    assert "Yes, deactivate 1 person: they can no longer log in" in text
+    unticked = hr_client.post(response.url, {"digest": digest})
+    assert unticked.status_code == 200 and "tick the box below to confirm" in unticked.text
+    assert User.objects.get(email="cleo@example.com").is_active, "nothing applied unticked"
+    assert PeopleImport.objects.get().applied_at is None
+
+    confirmed = hr_client.post(
+        response.url, {"digest": digest, "confirm_deactivations": "yes"}, follow=True
+    )
     assert "Imported people.csv: 1 new, 1 changed, 0 reactivated, 1 deactivated" in (
         confirmed.content.decode()
     )

@@ -18,9 +18,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
-from assessments.models import PeopleImport
+from assessments.models import Employee, PeopleImport
 from assessments.people_csv import PeopleFileError
 from assessments.services import people
+
+# So many deactivations are always allowed, whatever their share (a small organisation).
+SAFE_DEACTIVATIONS = 10
 
 
 class Command(BaseCommand):
@@ -36,8 +39,20 @@ class Command(BaseCommand):
             action="store_true",
             help="The file lists only some people: deactivate nobody who is not in it.",
         )
+        parser.add_argument(
+            "--max-deactivate",
+            type=int,
+            default=10,
+            metavar="PERCENT",
+            help="Refuse, importing nothing, when the file would deactivate more than "
+            f"{SAFE_DEACTIVATIONS} people and more than PERCENT %% of the active people that "
+            "imports look after (default 10): a cut-off export must not lock everyone out. "
+            "100 allows any number.",
+        )
 
-    def handle(self, *args, file: Path, dry_run: bool, partial: bool, **options):
+    def handle(
+        self, *args, file: Path, dry_run: bool, partial: bool, max_deactivate: int, **options
+    ):
         try:
             content = people.read_people_file(file.read_bytes())
         except OSError as exc:
@@ -50,10 +65,12 @@ class Command(BaseCommand):
             plan = people.plan_people(content=content, full=full)
             if plan.errors:
                 raise CommandError(self._problems(file, plan))
+            self._check_deactivations(file, plan, max_deactivate)
         else:
             try:
                 with transaction.atomic():
                     plan = people.plan_people(content=content, full=full)
+                    self._check_deactivations(file, plan, max_deactivate)
                     if plan.has_changes:
                         stored = PeopleImport.objects.create(
                             filename=file.name, content=content, full=full
@@ -72,6 +89,22 @@ class Command(BaseCommand):
                 raise CommandError(self._problems(file, plan))
 
         self._report(plan, dry_run=dry_run, verbosity=options["verbosity"])
+
+    @staticmethod
+    def _check_deactivations(file: Path, plan: people.PeoplePlan, max_percent: int) -> None:
+        leaving = len(plan.deactivated)
+        if leaving <= SAFE_DEACTIVATIONS or plan.errors:
+            return
+        active = Employee.objects.filter(user__is_active=True).count()
+        if leaving * 100 > max_percent * max(active, 1):
+            raise CommandError(
+                f"{file}: nothing was imported: it would deactivate {leaving} of the "
+                f"{active} active people that imports look after "
+                f"({round(100 * leaving / max(active, 1))} %), more than --max-deactivate "
+                f"{max_percent} allows. Is the export complete? If these people really "
+                "left, run it again with --max-deactivate 100; if the file lists only "
+                "some people, use --partial."
+            )
 
     @staticmethod
     def _problems(file: Path, plan: people.PeoplePlan) -> str:
