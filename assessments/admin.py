@@ -650,7 +650,12 @@ class ParticipantAdmin(ViewOnlyAdmin):
                 sent += 1
             else:
                 failed += 1
-        self.message_user(request, f"{sent} invitations sent again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"{sent} {'e-mail' if sent == 1 else 'e-mails'} sent again: a link that sets a "
+            "password to anyone without one, the cycle's link to the others.",
+            messages.SUCCESS,
+        )
         if failed:
             self.message_user(
                 request,

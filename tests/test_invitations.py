@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Participant
 from assessments.services.invitations import ReminderRules, invitation_tokens
-from tests.conftest import add_members, make_cycle, make_member, submit_levels
+from tests.conftest import add_members, make_cycle, make_member, start_draft, submit_levels
 
 User = get_user_model()
 SITE = "https://lvm.example.org"
@@ -196,7 +196,7 @@ def test_hr_can_send_one_invitation_again(client, helga, cycle, alpha):
         {"action": "resend_invitation", "_selected_action": [participant.pk]},
         follow=True,
     )
-    assert "1 invitations sent again." in response.content.decode()
+    assert "1 e-mail sent again: a link that sets a password" in response.content.decode()
     assert [m.to for m in mail.outbox] == [["nina@example.com"]] * 2
 
 
@@ -292,10 +292,21 @@ def test_no_reminder_before_the_interval_has_passed(cycle, alice):
 def test_a_reminder_goes_to_those_who_have_not_submitted(cycle, alice, bob, charlie):
     invited_days_ago(cycle, 3)
     submit_levels(charlie, cycle, (3, 3, 3, 3))
+    start_draft(bob, cycle)
     mailing = services.send_reminders(rules=RULES)
     assert (mailing.due, mailing.sent) == (2, 2)
-    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
-    assert mail.outbox[0].subject.startswith("Reminder: ")
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sorted(sent) == ["alice@example.com", "bob@example.com"]
+    closes = timezone.localtime(cycle.closes_at)
+    assert sent["alice@example.com"].subject == (
+        f"Acme Ltd: reminder, {cycle.name} closes on {closes.day} {closes:%B %Y}"
+    )
+    # Bob has saved answers to carry on with; Alice has not started.
+    assert "You have started" in sent["bob@example.com"].body
+    assert "Carry on here:" in sent["bob@example.com"].body
+    assert "You have not answered" in sent["alice@example.com"].body
+    assert "Start here:" in sent["alice@example.com"].body
+    assert ">Start</a>" in sent["alice@example.com"].alternatives[0][0]
     assert Participant.objects.get(user=alice).reminders_sent == 1
 
 
@@ -321,7 +332,7 @@ def test_reminders_respect_the_interval_and_the_maximum_over_many_runs(cycle, al
     assert sent_at == [72, 144, 216]
     assert Participant.objects.get(user=alice).reminders_sent == 3
     assert "last reminder" in mail.outbox[-1].body
-    assert mail.outbox[-1].subject.startswith("Last reminder: ")
+    assert mail.outbox[-1].subject.startswith("Acme Ltd: last reminder, ")
 
 
 def test_a_last_call_goes_out_before_closing_unless_already_mailed_that_day(cycle, alice):

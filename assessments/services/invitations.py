@@ -306,6 +306,9 @@ def _reminder(participant: Participant, *, last: bool):
         "needs_password": not user.has_usable_password(),
         "days": settings.LVM_INVITATION_DAYS,
         "last": last,
+        # Saved answers to carry on with, or nothing yet (a reminder goes to those who
+        # have not submitted).
+        "started": Response.objects.filter(cycle=cycle, respondent=user).exists(),
     }
     return mail.compose(template="reminder", to=user.email, context=context)
 
