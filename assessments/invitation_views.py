@@ -33,10 +33,16 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
             return reverse("assessments:response-edit", args=[cycle_pk])
         return reverse("assessments:home")
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["new_password1"].widget.attrs["autofocus"] = True
+        return form
+
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(
             self.request,
-            "Your password is set. From now on, log in with your e-mail address and it.",
+            "Your password is set. From now on, log in with your e-mail address and this "
+            "password.",
         )
         return response

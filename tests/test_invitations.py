@@ -216,12 +216,21 @@ def test_the_link_sets_a_password_and_lands_on_the_questionnaire(client, cycle, 
     services.invite_participants(cycle=cycle)
     form_url = accept(client, mail.outbox[0])
     assert "choose-password" in form_url and "/invitations/" in form_url
-    page = client.get(form_url)
-    assert "Choose a password" in page.content.decode() or "Welcome" in page.content.decode()
+    page = client.get(form_url).content.decode()
+    assert "Welcome to LVM" in page
+    # Whose account, for the person and for their password manager.
+    assert re.search(
+        r'<input type="email" id="account-address" name="username" class="form-control" '
+        r'value="nina@example.com" autocomplete="username" readonly',
+        page,
+    )
+    assert re.search(r'<input type="password" name="new_password1"[^>]* autofocus', page)
     response = client.post(
         form_url, {"new_password1": "a-long-passphrase-9", "new_password2": "a-long-passphrase-9"}
     )
     assert response["Location"] == reverse("assessments:response-edit", args=[cycle.pk])
+    landed = client.get(response["Location"]).content.decode()
+    assert "log in with your e-mail address and this password" in landed
     nina.refresh_from_db()
     assert nina.check_password("a-long-passphrase-9")
     assert client.get(response["Location"]).status_code == 200  # logged in
