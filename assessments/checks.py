@@ -18,3 +18,29 @@ def site_url_is_set(app_configs, **kwargs):
             id="assessments.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def mail_identity_is_set(app_configs, **kwargs):
+    """Invitations from "lvm@localhost" in the name of "Our organisation" look like spam."""
+    warnings = []
+    if not settings.LVM_ORGANISATION_NAME_SET:
+        warnings.append(
+            Warning(
+                f"ORGANISATION_NAME is not set, so e-mails are sent in the name of "
+                f"\u201c{settings.LVM_ORGANISATION_NAME}\u201d.",
+                hint="Set ORGANISATION_NAME to the name people know, such as Acme Ltd.",
+                id="assessments.W002",
+            )
+        )
+    if not settings.DEFAULT_FROM_EMAIL_SET:
+        warnings.append(
+            Warning(
+                f"DEFAULT_FROM_EMAIL is not set, so e-mails come from "
+                f"{settings.DEFAULT_FROM_EMAIL}, which mail servers often refuse.",
+                hint="Set DEFAULT_FROM_EMAIL to an address of your domain, such as "
+                "LVM <lvm@example.com>.",
+                id="assessments.W003",
+            )
+        )
+    return warnings

@@ -193,6 +193,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lvm@localhost")
+DEFAULT_FROM_EMAIL_SET = bool(env_str("DEFAULT_FROM_EMAIL"))  # `check --deploy` warns
 # Seconds to wait for the mail server: a batch must not hang on one that is unreachable.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
@@ -201,6 +202,7 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_URL_SET = bool(env_str("SITE_URL"))  # checked by `manage.py check --deploy`
 LVM_ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Our organisation")
+LVM_ORGANISATION_NAME_SET = bool(env_str("ORGANISATION_NAME"))  # `check --deploy` warns
 LVM_INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 LVM_REMINDER_EVERY_DAYS = env_int("REMINDER_EVERY_DAYS", 3)
 LVM_REMINDER_MAX = env_int("REMINDER_MAX", 3)

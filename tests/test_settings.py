@@ -50,6 +50,8 @@ def test_production_settings_pass_the_deploy_check():
             "SECRET_KEY": "x7" * 30 + "-production-like-secret",
             "ALLOWED_HOSTS": "lvm.example.com",
             "SITE_URL": "https://lvm.example.com",
+            "ORGANISATION_NAME": "Acme Ltd",
+            "DEFAULT_FROM_EMAIL": "LVM <lvm@example.com>",
         },
         "--deploy",
         "--fail-level",
@@ -58,8 +60,9 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_deploy_check_asks_for_site_url():
-    """Without it, links in invitations would point at a developer's machine."""
+def test_the_deploy_check_asks_for_site_url_and_the_mails_sender():
+    """Without them, links in invitations would point at a developer's machine, and the
+    mails would come from lvm@localhost in the name of "Our organisation"."""
     result = _check(
         {
             "DEBUG": "false",
@@ -71,7 +74,10 @@ def test_the_deploy_check_asks_for_site_url():
         "WARNING",
     )
     assert result.returncode != 0
-    assert "SITE_URL is not set" in result.stderr + result.stdout
+    output = result.stderr + result.stdout
+    assert "SITE_URL is not set" in output
+    assert "ORGANISATION_NAME is not set" in output and "(assessments.W002)" in output
+    assert "DEFAULT_FROM_EMAIL is not set" in output and "(assessments.W003)" in output
 
 
 def test_database_url_switches_to_postgresql():
