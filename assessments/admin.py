@@ -614,7 +614,7 @@ class ParticipantAdmin(ViewOnlyAdmin):
     """
 
     REMINDERS = ("reminders_sent", "last_reminded_at")
-    list_display = ["person", "cycle", "invited_at", *REMINDERS]
+    list_display = ["person", "cycle", "invited_at", "password_chosen", *REMINDERS]
     list_filter = ["cycle"]
     list_select_related = ["user", "cycle"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "user__username"]
@@ -623,6 +623,12 @@ class ParticipantAdmin(ViewOnlyAdmin):
     @admin.display(description="person", ordering="user__last_name")
     def person(self, obj):
         return person_label(obj.user)
+
+    @admin.display(description="password chosen", boolean=True)
+    def password_chosen(self, obj):
+        """Whether the invitation's link has been used (or the account had a password):
+        those without one may need their invitation sent again."""
+        return obj.user.has_usable_password()
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)

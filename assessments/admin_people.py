@@ -8,6 +8,8 @@ the new preview is shown instead. Applied imports stay as a read-only record, wi
 file. The employee records the imports keep are read-only here too.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -191,6 +193,11 @@ class PeopleImportAdmin(admin.ModelAdmin):
                 content, full = form.cleaned_data["file"], form.cleaned_data["full"]
                 plan = people.plan_people(content=content, full=full, importing_user=request.user)
                 if plan.ok:
+                    # Previews nobody applied within a day are dropped, not kept forever.
+                    PeopleImport.objects.filter(
+                        applied_at__isnull=True,
+                        created_at__lt=timezone.now() - STALE_PREVIEW,
+                    ).delete()
                     stored = PeopleImport.objects.create(
                         filename=form.filename[:255],
                         content=content,
@@ -290,6 +297,9 @@ class PeopleImportAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
 
+
+# A preview not applied for this long is deleted when the next file is uploaded.
+STALE_PREVIEW = timedelta(days=1)
 
 # The preview's tick box that confirms the deactivations an import makes.
 CONFIRM_DEACTIVATIONS = "confirm_deactivations"

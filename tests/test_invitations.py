@@ -487,6 +487,8 @@ def test_hr_does_not_see_reminder_counts_which_would_tell_who_answered(
     client.force_login(helga)
     html = client.get(url).content.decode()
     assert "alice@example.com" in html and "Reminders sent" not in html
+    # Whether the link was used, so HR knows whom to send it again: alice has a password.
+    assert "Password chosen" in html and 'alt="True"' in html
     assert client.get(url, {"o": "4"}).status_code == 200  # no sorting by a hidden column
     client.force_login(staff)
     assert "Reminders sent" in client.get(url).content.decode()

@@ -5,6 +5,7 @@ employee id, else by e-mail address ignoring case; a full file deactivates the p
 earlier imports it leaves out, who keep their responses and can no longer log in.
 """
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -722,6 +723,19 @@ def test_a_discard_never_deletes_an_import_applied_meanwhile(hr_client, imported
     PeopleImportAdmin(PeopleImport, None).delete_model(None, opened_before)
     PeopleImportAdmin(PeopleImport, None).delete_queryset(None, PeopleImport.objects.all())
     assert PeopleImport.objects.get().applied_at is not None
+
+
+def test_previews_nobody_applied_are_dropped_after_a_day(hr_client, imported):
+    old = PeopleImport.objects.create(filename="old.csv", content=csv(ANA))
+    PeopleImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    PeopleImport.objects.create(filename="recent.csv", content=csv(ANA))
+    kept = PeopleImport.objects.create(
+        filename="applied.csv", content=csv(ANA), applied_at=timezone.now()
+    )
+    PeopleImport.objects.filter(pk=kept.pk).update(created_at=timezone.now() - timedelta(days=30))
+    upload(hr_client, csv(ANA, BEN, CLEO, "E4,dan@example.com,Dan,Lee,Ops,,"))
+    names = set(PeopleImport.objects.values_list("filename", flat=True))
+    assert names == {"recent.csv", "applied.csv", "people.csv"}
 
 
 def test_a_plain_employee_cannot_open_the_import(client, alice):
