@@ -153,6 +153,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:home"
 
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["lvm_site.formats"]  # the 24-hour clock, in the admin too
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -255,6 +255,15 @@ def test_the_cycle_list_shows_status_and_response_counts(client, hr_user):
     assert "Autumn 2026" not in upcoming.content.decode()
 
 
+def test_the_admin_shows_times_on_the_24_hour_clock_like_the_app(client, hr_user):
+    cycle = Cycle.objects.get(name="Autumn 2026")
+    cycle.closes_at = timezone.make_aware(timezone.datetime(2027, 1, 6, 22, 59))
+    cycle.save()
+    client.force_login(hr_user)
+    html = client.get(reverse("admin:assessments_cycle_changelist")).content.decode()
+    assert "6 Jan 2027, 22:59" in html and "p.m." not in html
+
+
 def test_the_cycle_list_can_be_sorted_by_status_and_counts(client, hr_user):
     client.force_login(hr_user)
     url = reverse("admin:assessments_cycle_changelist")
