@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -126,16 +127,21 @@ class PeopleImportAdmin(admin.ModelAdmin):
     @admin.display(description="status", ordering="applied_at")
     def status(self, obj):
         if obj.applied_at:
-            return f"Applied {timezone.localtime(obj.applied_at):%Y-%m-%d %H:%M}"
+            return f"Applied {date_format(timezone.localtime(obj.applied_at), 'DATETIME_FORMAT')}"
         url = reverse("admin:assessments_peopleimport_preview", args=[obj.pk])
         return format_html('Not applied: <a href="{}">preview</a>', url)
 
     @admin.display(description="outcome")
     def outcome(self, obj):
+        """The counts that are not zero, short enough for the list's column."""
         summary = obj.summary or {}
         if not obj.applied_at or not summary:
             return "–"
-        return people.describe_summary(summary)
+        parts = [f"{summary[key]:,} {label}" for key, label in OUTCOME_COUNTS if summary.get(key)]
+        teams = len(summary.get("new_teams", []))
+        if teams:
+            parts.append(f"{teams:,} new team{'s' if teams != 1 else ''}")
+        return ", ".join(parts) or "no changes"
 
     @admin.display(description="deactivated")
     def deactivated_people(self, obj):
@@ -297,6 +303,15 @@ class PeopleImportAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
 
+
+# An applied import's counts in the list, in this order (zeros left out).
+OUTCOME_COUNTS = (
+    ("created", "new"),
+    ("changed", "changed"),
+    ("reactivated", "reactivated"),
+    ("deactivated", "deactivated"),
+    ("unchanged", "unchanged"),
+)
 
 # A preview not applied for this long is deleted when the next file is uploaded.
 STALE_PREVIEW = timedelta(days=1)

@@ -679,7 +679,7 @@ def test_an_applied_import_is_read_only_with_its_file(hr_client, imported):
     hr_client.post(preview, {"digest": digest})
     stored.refresh_from_db()
     listing = hr_client.get(reverse("admin:assessments_peopleimport_changelist")).content.decode()
-    assert "1 new, 0 changed, 0 reactivated, 0 deactivated, 3 unchanged; 1 new team." in listing
+    assert "1 new, 3 unchanged, 1 new team" in listing  # the counts that are not zero
     detail = hr_client.get(reverse("admin:assessments_peopleimport_change", args=[stored.pk]))
     assert detail.status_code == 200 and b'name="_save"' not in detail.content
     again = hr_client.post(preview, {"digest": digest})
