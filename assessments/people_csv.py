@@ -109,10 +109,14 @@ def decode(content: bytes) -> str:
         # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte order mark.
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        before = content[: exc.start]
+        line = before.count(b"\n") + 1
+        # The character's place on its line, counting what decodes before it.
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         raise PeopleFileError(
-            f"The file is not UTF-8 text (byte {exc.start + 1} is not UTF-8; perhaps it "
-            f"was saved as “CSV (Comma delimited)”, which uses another encoding). "
-            f"{SAVE_AS_CSV}"
+            f"The file is not UTF-8 text: line {line}, character {column} is not UTF-8 "
+            f"(perhaps it was saved as “CSV (Comma delimited)”, which uses another "
+            f"encoding). {SAVE_AS_CSV}"
         ) from exc
     if "\x00" in text:  # UTF-16 without a byte order mark decodes, with a NUL every other byte
         raise PeopleFileError(f"The file is not UTF-8 text (it looks like UTF-16). {SAVE_AS_CSV}")

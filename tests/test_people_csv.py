@@ -60,7 +60,7 @@ def test_utf8_with_a_byte_order_mark_is_accepted():
 
 
 def test_a_latin_1_file_is_refused_with_how_to_save_it_as_utf8():
-    with pytest.raises(PeopleFileError, match="not UTF-8.*CSV UTF-8"):
+    with pytest.raises(PeopleFileError, match="line 2, character 3 is not UTF-8.*CSV UTF-8"):
         decode("email,team\nzoë@example.com,Sales\n".encode("latin-1"))
 
 
