@@ -763,6 +763,11 @@ class ResponseAdmin(admin.ModelAdmin):
             return "–"  # a draft, or submitted before the indicators existed
         return "; ".join(carelessness.flag_labels(obj.flags)) or "None"
 
+    def has_module_permission(self, request):
+        # HR may erase responses (from the user list) but not read them: without this the
+        # admin's index would list "Responses" for them as a row that leads nowhere.
+        return self.has_view_permission(request)
+
     def has_add_permission(self, request):
         return False
 

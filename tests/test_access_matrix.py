@@ -202,6 +202,9 @@ def test_hr_cannot_read_individual_responses_in_the_admin(hr_client, world):
     response = Response.objects.get(respondent=world["employee"])
     url = reverse("admin:assessments_response_change", args=[response.pk])
     assert hr_client.get(url).status_code == 403
+    index = hr_client.get(reverse("admin:index")).content.decode()
+    assert "Responses" not in index, "no row that leads nowhere"
+    assert "Careless-response flags" in index
 
 
 def test_hr_cannot_raise_their_own_rights(hr_client, world):
