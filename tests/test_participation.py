@@ -91,10 +91,12 @@ def test_people_deactivated_during_the_cycle_leave_the_count(client, helga, invi
     assert rows(client.get(URL))["Alpha"] == (None,) * 5  # 4 left: below k
 
 
-def test_a_manager_sees_only_the_teams_they_manage(client, bob, invited):
+def test_a_manager_sees_only_the_teams_they_manage(client, bob, invited, alpha):
     client.force_login(bob)
     response = client.get(URL)
     assert set(rows(response)) == {"Alpha"}
+    dashboard = reverse("assessments:team-dashboard", args=[alpha.pk])
+    assert f'<a href="{dashboard}?cycle={invited.pk}">Alpha</a>' in response.content.decode()
     assert response.context["page"].overall is None
     assert "Whole organisation" not in response.content.decode()
 
