@@ -239,6 +239,15 @@ class PeopleImportAdmin(admin.ModelAdmin):
                 content=stored.content, full=stored.full, importing_user=request.user
             )
             confirm_missing = bool(plan.deactivated)
+            if confirm_missing:
+                if plan.digest != request.POST.get("digest", ""):
+                    self.message_user(request, PLAN_CHANGED, messages.WARNING)
+                self.message_user(
+                    request,
+                    "Nothing was imported: tick the box at the end of the page to confirm "
+                    "the deactivations first.",
+                    messages.ERROR,
+                )
         if request.method == "POST" and not confirm_missing:
             try:
                 plan = people.apply_people_import(
@@ -248,13 +257,7 @@ class PeopleImportAdmin(admin.ModelAdmin):
                 )
             except people.PlanChanged as exc:
                 plan = exc.plan
-                self.message_user(
-                    request,
-                    "People or teams changed in LVM since this preview was made, so the "
-                    "import would now do something else. This is what it would do now: "
-                    "confirm again if it is right.",
-                    messages.WARNING,
-                )
+                self.message_user(request, PLAN_CHANGED, messages.WARNING)
             except people.PeopleImportError as exc:
                 plan = exc.plan
             except people.AlreadyApplied:
@@ -311,6 +314,11 @@ OUTCOME_COUNTS = (
     ("reactivated", "reactivated"),
     ("deactivated", "deactivated"),
     ("unchanged", "unchanged"),
+)
+
+PLAN_CHANGED = (
+    "People or teams changed in LVM since this preview was made, so the import would now "
+    "do something else. This is what it would do now: confirm again if it is right."
 )
 
 # A preview not applied for this long is deleted when the next file is uploaded.

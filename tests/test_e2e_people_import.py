@@ -86,7 +86,7 @@ def test_deactivating_people_needs_a_tick_of_its_own(browser, live_server, demo,
     assert_clean(page, problems)
 
     page.get_by_role("button", name="Apply this import").click()
-    page.get_by_text("Nothing was imported: tick the box below").wait_for()
+    page.get_by_text("Nothing was imported: tick the box at the end").wait_for()
     assert_clean(page, problems)
     assert get_user_model().objects.get(username="arjun").is_active
 

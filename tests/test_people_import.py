@@ -594,7 +594,8 @@ def test_hr_uploads_previews_and_confirms_an_import(hr_client, helga, imported):
     digest = page.context["plan"].digest
     assert "Yes, deactivate 1 person: they can no longer log in" in text
     unticked = hr_client.post(response.url, {"digest": digest})
-    assert unticked.status_code == 200 and "tick the box below to confirm" in unticked.text
+    assert unticked.status_code == 200 and "tick the box at the end of the page" in unticked.text
+    assert "since this preview was made" not in unticked.text
     assert User.objects.get(email="cleo@example.com").is_active, "nothing applied unticked"
     assert PeopleImport.objects.get().applied_at is None
 
@@ -610,6 +611,18 @@ def test_hr_uploads_previews_and_confirms_an_import(hr_client, helga, imported):
     ]
     assert not User.objects.get(email="cleo@example.com").is_active
     assert teams_of("ana@example.com") == {"Support": "member"}
+
+
+def test_an_unticked_confirmation_also_says_when_the_plan_changed(hr_client, imported):
+    """The preview showed no deactivation; meanwhile one became due: say so, apply nothing."""
+    response = upload(hr_client, csv(ANA, BEN, CLEO), full=True)
+    digest = hr_client.get(response.url).context["plan"].digest
+    make_member_of_import = csv(ANA, BEN, CLEO, "E9,zed@example.com,Zed,Z,Sales,,")
+    people.import_people(content=make_member_of_import, full=False)  # Zed joins elsewhere
+    page = hr_client.post(response.url, {"digest": digest})
+    assert "since this preview was made" in page.text
+    assert "Yes, deactivate 1 person" in page.text
+    assert User.objects.get(email="zed@example.com").is_active
 
 
 def test_a_stale_preview_is_shown_again_instead_of_applied(hr_client, imported):
