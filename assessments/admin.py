@@ -615,8 +615,10 @@ class ParticipantAdmin(ViewOnlyAdmin):
     as counts, on the participation page.
     """
 
-    REMINDERS = ("reminders_sent", "last_reminded_at")
-    list_display = ["person", "cycle", "invited_at", "password_chosen", *REMINDERS]
+    # Shown to superusers only: reminders stop when someone submits, and someone who has
+    # never chosen a password cannot have answered.
+    REMINDERS = ("password_chosen", "reminders_sent", "last_reminded_at")
+    list_display = ["person", "cycle", "invited_at", *REMINDERS]
     list_filter = ["cycle"]
     list_select_related = ["user", "cycle"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "user__username"]
@@ -628,8 +630,7 @@ class ParticipantAdmin(ViewOnlyAdmin):
 
     @admin.display(description="password chosen", boolean=True)
     def password_chosen(self, obj):
-        """Whether the invitation's link has been used (or the account had a password):
-        those without one may need their invitation sent again."""
+        """Whether the invitation's link has been used (or the account had a password)."""
         return obj.user.has_usable_password()
 
     def get_list_display(self, request):
