@@ -115,8 +115,8 @@ def test_a_batch_stops_after_five_failures_in_a_row_and_leaves_the_rest_for_late
 
 def test_the_admin_actions_time_limit_holds_when_the_mail_server_never_answers(cycle, alice):
     """A server that accepts the connection and then says nothing would hold each wait
-    for EMAIL_TIMEOUT (60 s here); within a time limit, each wait is cut to a quarter of
-    it, and the page can answer."""
+    for EMAIL_TIMEOUT (60 s here); within a time limit each wait is cut short, and no
+    mail starts that could run past the limit, so the page can answer."""
     import threading
     import time
 
@@ -136,12 +136,12 @@ def test_the_admin_actions_time_limit_holds_when_the_mail_server_never_answers(c
             EMAIL_TIMEOUT=60,
         ):
             started = time.monotonic()
-            mailing = services.invite_participants(cycle=cycle, seconds=4)
+            mailing = services.invite_participants(cycle=cycle, seconds=25)
             elapsed = time.monotonic() - started
     finally:
         silent.close()
         for connection, _ in accepted:
             connection.close()
-    assert elapsed < 20, f"{elapsed:.1f} s: the mail server's silence was waited out"
+    assert elapsed < 30, f"{elapsed:.1f} s: the mail server's silence was waited out"
     assert mailing.sent == 0 and mailing.left + len(mailing.failed) == 1
     assert cycle.participants.get().invited_at is None, "left for the next run"

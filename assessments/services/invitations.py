@@ -68,6 +68,13 @@ def invitation_link(*, cycle: Cycle, user) -> str:
     return mail.site_link(path)
 
 
+# Within a time limit (the admin's action): the longest wait on the mail server, and how
+# many waits a mail may take at worst (a send: MAIL, RCPT, DATA and its end; a fresh
+# connection after a failure: connect, greeting, EHLO, STARTTLS, EHLO again and AUTH).
+WAIT_WITHIN_LIMIT = 2.0
+WAITS_PER_MAIL = 10
+
+
 @dataclass(frozen=True)
 class Mailing:
     """What a run of invitations or reminders did."""
@@ -112,15 +119,18 @@ def invite_participants(
     """Fix the cycle's participants and e-mail everyone not yet invited.
 
     People without a usable password get a one-time link that sets one; the others a
-    note that the cycle is open. Nothing is sent for a cycle that is not open. With
-    ``seconds``, no new mail is started after that long, and no wait on the mail server
-    lasts more than a quarter of it (a web request must end before its worker is
-    stopped): those left are invited by the next run.
+    note that the cycle is open. Nothing is sent for a cycle that is not open.
+
+    With ``seconds``, the run ends within about that long, however slow the mail server
+    (a web request must end before its worker is stopped): each wait on the server lasts
+    at most ``WAIT_WITHIN_LIMIT`` seconds, and no mail is started once fewer than
+    ``WAITS_PER_MAIL`` such waits are left, enough for a send that fails and the new
+    connection after it. Those not reached are invited by the next run.
     """
-    deadline = None if seconds is None else time.monotonic() + seconds
-    timeout = None
+    deadline = timeout = None
     if seconds is not None:
-        timeout = min(settings.EMAIL_TIMEOUT or seconds, max(1.0, seconds / 4))
+        timeout = min(settings.EMAIL_TIMEOUT or WAIT_WITHIN_LIMIT, WAIT_WITHIN_LIMIT)
+        deadline = time.monotonic() + seconds - WAITS_PER_MAIL * timeout
     when = when or timezone.now()
     if not cycle.is_open(when):
         raise ValueError(f"{cycle} is not open, so nobody can answer it yet or any more.")
