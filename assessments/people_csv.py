@@ -21,6 +21,7 @@ already has an address or a user name, which teams exist) is checked by
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -109,7 +110,8 @@ def decode(content: bytes) -> str:
         # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte order mark.
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = content[: exc.start]
+        # utf-8-sig counts from after the byte order mark.
+        before = content.removeprefix(codecs.BOM_UTF8)[: exc.start]
         line = before.count(b"\n") + 1
         # The character's place on its line, counting what decodes before it.
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1

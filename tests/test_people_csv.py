@@ -64,6 +64,11 @@ def test_a_latin_1_file_is_refused_with_how_to_save_it_as_utf8():
         decode("email,team\nzoë@example.com,Sales\n".encode("latin-1"))
 
 
+def test_the_place_that_is_not_utf8_is_found_after_a_byte_order_mark_too():
+    with pytest.raises(PeopleFileError, match="line 2, character 3 is not UTF-8"):
+        decode(b"\xef\xbb\xbfemail,team\r\nzo\xeb@example.com,Sales\r\n")
+
+
 def test_an_excel_workbook_is_refused_with_how_to_save_it_as_csv():
     with pytest.raises(PeopleFileError, match="Excel workbook.*CSV UTF-8"):
         decode(b"PK\x03\x04\x14\x00\x06\x00" + bytes(100))

@@ -1,12 +1,10 @@
 "use strict";
 // Names for what the admin's autocomplete (select2) builds in the browser. It hides the
-// labelled <select> and shows a box and a search field of its own; the search field has
-// no name, nor has the box while nothing is chosen (a chosen value names it, through its
-// title), and screen readers announce "edit text, blank". They take the select's name: its
-// aria-label (tabular inlines) or its <label>.
+// labelled <select> and shows a box and a search field of its own: the search field has
+// no name, and the box is named by the chosen value alone ("Alpha", not "Team: Alpha"),
+// or by nothing while none is chosen, so screen readers announce "edit text, blank".
+// Both take the select's name: its aria-label (tabular inlines) or its <label>.
 (function () {
-  const OURS = "data-lvm-named";
-
   function nameOf(select) {
     if (!select) return "";
     const named = select.getAttribute("aria-label");
@@ -16,9 +14,8 @@
   }
 
   function name(element, text) {
-    if (text && !element.hasAttribute("aria-label")) {
+    if (text && element.getAttribute("aria-label") !== text) {
       element.setAttribute("aria-label", text);
-      element.setAttribute(OURS, "");
     }
   }
 
@@ -26,27 +23,21 @@
     document.querySelectorAll(".select2-container").forEach((container) => {
       const select = container.previousElementSibling;
       if (!select || select.tagName !== "SELECT") return;
-      // The box beside the select: named by the select while empty, by its value after.
+      const field = nameOf(select);
+      if (!field) return;
+      // The box beside the select (select2 gives a chosen value as its title).
       container.querySelectorAll('.select2-selection__rendered[role="textbox"]').forEach((box) => {
-        if (box.hasAttribute("title")) {
-          if (box.hasAttribute(OURS)) {
-            box.removeAttribute("aria-label");
-            box.removeAttribute(OURS);
-          }
-        } else {
-          name(box, nameOf(select));
-        }
+        const value = box.getAttribute("title");
+        name(box, value ? `${field}: ${value}` : field);
       });
       // A multiple select's search field, inside the box.
-      container.querySelectorAll(".select2-search__field").forEach((field) => {
-        name(field, nameOf(select));
-      });
+      container.querySelectorAll(".select2-search__field").forEach((search) => name(search, field));
     });
     // The search field of an open dropdown, added at the end of the page: it controls
     // the results list named after its select's id.
-    document.querySelectorAll(".select2-dropdown .select2-search__field").forEach((field) => {
-      const results = /^select2-(.+)-results$/.exec(field.getAttribute("aria-controls") || "");
-      name(field, nameOf(results && document.getElementById(results[1])));
+    document.querySelectorAll(".select2-dropdown .select2-search__field").forEach((search) => {
+      const results = /^select2-(.+)-results$/.exec(search.getAttribute("aria-controls") || "");
+      name(search, nameOf(results && document.getElementById(results[1])));
     });
   }
 
@@ -64,16 +55,11 @@
 
   // select2 starts after the page has loaded, adds rows' widgets when an inline row is
   // added, opens its dropdown on demand and rebuilds parts after each choice: name
-  // whatever appears.
-  let pending = false;
-  new MutationObserver(() => {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      nameAll();
-    });
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  // whatever appears, at once (only attributes change here, which the observer ignores).
+  new MutationObserver(nameAll).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+  });
   document.addEventListener("DOMContentLoaded", () => {
     unheadEmptyColumns();
     nameAll();
