@@ -9,7 +9,7 @@ import unicodedata
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UsernameField
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 
@@ -144,6 +144,15 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         # Django sizes the field for a username (150); an e-mail address may be longer.
         self.fields["username"].widget.attrs["maxlength"] = 254
+
+
+class ChoosePasswordForm(SetPasswordForm):
+    """Django's form for a new password (an invitation's or a reset link's), with the
+    cursor in its first field: the page asks for nothing else."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].widget.attrs["autofocus"] = True
 
 
 class AdminLoginForm(LoginForm, AdminAuthenticationForm):

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
+from .forms import ChoosePasswordForm
 from .models import Cycle
 from .services.invitations import invitation_tokens
 
@@ -17,6 +18,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     """
 
     token_generator = invitation_tokens
+    form_class = ChoosePasswordForm
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
     post_reset_login_backend = "assessments.backends.EmailOrUsernameBackend"
@@ -32,11 +34,6 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         if Cycle.objects.open_at().open_to(self.user).filter(pk=cycle_pk).exists():
             return reverse("assessments:response-edit", args=[cycle_pk])
         return reverse("assessments:home")
-
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        form.fields["new_password1"].widget.attrs["autofocus"] = True
-        return form
 
     def form_valid(self, form):
         response = super().form_valid(form)

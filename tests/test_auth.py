@@ -150,6 +150,9 @@ def test_someone_without_a_password_gets_a_link_that_sets_their_first_one(client
 
     form_page = client.get(link, follow=True)
     assert form_page.context["validlink"]
+    html = form_page.content.decode()
+    assert 'value="dan@example.com" autocomplete="username" readonly' in html
+    assert re.search(r'<input type="password" name="new_password1"[^>]* autofocus', html)
     new = "a-much-longer-passphrase-2026"
     done = client.post(
         form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
