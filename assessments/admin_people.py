@@ -124,6 +124,17 @@ class PeopleImportAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         queryset.filter(applied_at__isnull=True).delete()
 
+    def response_delete(self, request, obj_display, obj_id):
+        if PeopleImport.objects.filter(pk=obj_id).exists():  # applied meanwhile: kept
+            self.message_user(
+                request,
+                f"{obj_display} was applied meanwhile, so it was kept: an applied import "
+                "is the record of who was changed.",
+                messages.ERROR,
+            )
+            return redirect("admin:assessments_peopleimport_changelist")
+        return super().response_delete(request, obj_display, obj_id)
+
     @admin.display(description="status", ordering="applied_at")
     def status(self, obj):
         if obj.applied_at:

@@ -11,9 +11,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -736,6 +738,16 @@ def test_a_discard_never_deletes_an_import_applied_meanwhile(hr_client, imported
     PeopleImportAdmin(PeopleImport, None).delete_model(None, opened_before)
     PeopleImportAdmin(PeopleImport, None).delete_queryset(None, PeopleImport.objects.all())
     assert PeopleImport.objects.get().applied_at is not None
+    # What the delete page then says: kept, not "deleted successfully".
+    request = RequestFactory().post("/")
+    request.user, request._messages = None, CookieStorage(request)
+    admin_ = PeopleImportAdmin(PeopleImport, None)
+    response = admin_.response_delete(request, "people.csv", stored.pk)
+    assert response.status_code == 302
+    assert [str(m) for m in request._messages] == [
+        "people.csv was applied meanwhile, so it was kept: an applied import is the record "
+        "of who was changed."
+    ]
 
 
 def test_previews_nobody_applied_are_dropped_after_a_day(hr_client, imported):
