@@ -662,12 +662,13 @@ class ParticipantAdmin(ViewOnlyAdmin):
                 sent += 1
             else:
                 failed += 1
-        self.message_user(
-            request,
-            f"{sent} {'e-mail' if sent == 1 else 'e-mails'} sent again: a link that sets a "
-            "password to anyone without one, the cycle's link to the others.",
-            messages.SUCCESS,
-        )
+        if sent:
+            self.message_user(
+                request,
+                f"Sent again to {sent} {'person' if sent == 1 else 'people'}: a link to "
+                "choose a password for anyone who has none yet, else the cycle's link.",
+                messages.SUCCESS,
+            )
         if failed:
             self.message_user(
                 request,

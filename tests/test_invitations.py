@@ -196,7 +196,7 @@ def test_hr_can_send_one_invitation_again(client, helga, cycle, alpha):
         {"action": "resend_invitation", "_selected_action": [participant.pk]},
         follow=True,
     )
-    assert "1 e-mail sent again: a link that sets a password" in response.content.decode()
+    assert "Sent again to 1 person: a link to choose a password" in response.content.decode()
     assert [m.to for m in mail.outbox] == [["nina@example.com"]] * 2
 
 
@@ -308,7 +308,7 @@ def test_a_reminder_goes_to_those_who_have_not_submitted(cycle, alice, bob, char
     assert sorted(sent) == ["alice@example.com", "bob@example.com"]
     closes = timezone.localtime(cycle.closes_at)
     assert sent["alice@example.com"].subject == (
-        f"Acme Ltd: reminder, {cycle.name} closes on {closes.day} {closes:%B %Y}"
+        f"Acme Ltd: reminder – {cycle.name} closes on {closes.day} {closes:%B %Y}"
     )
     # Bob has saved answers to carry on with; Alice has not started.
     assert "You have started" in sent["bob@example.com"].body
@@ -341,7 +341,7 @@ def test_reminders_respect_the_interval_and_the_maximum_over_many_runs(cycle, al
     assert sent_at == [72, 144, 216]
     assert Participant.objects.get(user=alice).reminders_sent == 3
     assert "last reminder" in mail.outbox[-1].body
-    assert mail.outbox[-1].subject.startswith("Acme Ltd: last reminder, ")
+    assert mail.outbox[-1].subject.startswith("Acme Ltd: last reminder – ")
 
 
 def test_a_last_call_goes_out_before_closing_unless_already_mailed_that_day(cycle, alice):

@@ -536,9 +536,13 @@ def test_the_command_refuses_to_deactivate_most_people_unless_told_to(people_fil
     call_command("import_people", people_file(rows), stdout=StringIO())
     truncated = "\n".join(rows.splitlines()[:25]) + "\n"  # 24 people left out of 40
     for extra in ((), ("--dry-run",)):
+        out = StringIO()
         with pytest.raises(CommandError, match=r"would deactivate 16 of the 40 active people"):
-            call_command("import_people", people_file(truncated), *extra, stdout=StringIO())
+            call_command("import_people", people_file(truncated), *extra, stdout=out)
+    assert "Deactivated:\n  P 24 <p24@example.com>" in out.getvalue(), "the dry run says whom"
     assert User.objects.filter(is_active=True).count() == 40
+    with pytest.raises(CommandError, match="invalid percent value"):
+        call_command("import_people", people_file(truncated), "--max-deactivate", "150")
     call_command(
         "import_people", people_file(truncated), "--max-deactivate", "100", stdout=StringIO()
     )

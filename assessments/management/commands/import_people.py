@@ -22,6 +22,15 @@ from assessments.models import Employee, PeopleImport
 from assessments.people_csv import PeopleFileError
 from assessments.services import people
 
+
+def percent(text: str) -> int:
+    """A whole percentage, 0 to 100 (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if not 0 <= value <= 100:
+        raise ValueError(text)
+    return value
+
+
 # So many deactivations are always allowed, whatever their share (a small organisation).
 SAFE_DEACTIVATIONS = 10
 
@@ -41,7 +50,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--max-deactivate",
-            type=int,
+            type=percent,
             default=10,
             metavar="PERCENT",
             help="Refuse, importing nothing, when the file would deactivate more than "
@@ -65,7 +74,12 @@ class Command(BaseCommand):
             plan = people.plan_people(content=content, full=full)
             if plan.errors:
                 raise CommandError(self._problems(file, plan))
-            self._check_deactivations(file, plan, max_deactivate)
+            try:
+                self._check_deactivations(file, plan, max_deactivate)
+            except CommandError:
+                # Whom it would deactivate is what the dry run is for: show, then refuse.
+                self._report(plan, dry_run=True, verbosity=max(options["verbosity"], 2))
+                raise
         else:
             try:
                 with transaction.atomic():
