@@ -220,7 +220,8 @@ def test_the_link_sets_a_password_and_lands_on_the_questionnaire(client, cycle, 
     assert "Welcome to LVM" in page
     # Whose account, for the person and for their password manager.
     assert re.search(
-        r'<input type="email" id="account-address" name="username" class="form-control" '
+        r'<input type="email" id="account-address" name="username" '
+        r'class="form-control-plaintext fw-semibold" '
         r'value="nina@example.com" autocomplete="username" readonly',
         page,
     )
