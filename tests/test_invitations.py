@@ -429,6 +429,14 @@ def test_the_reminder_command_takes_its_limits_from_options(cycle, alpha):
     out = StringIO()
     call_command("send_reminders", "--dry-run", stdout=out)
     assert "0 reminders due" in out.getvalue()
+    out = StringIO()
+    call_command("send_reminders", "--dry-run", "--every-days", "1", "-v", "2", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "2 reminders due (dry run: nothing sent).",
+        f"  m0@example.com ({cycle.name})",
+        f"  m1@example.com ({cycle.name})",
+    ]
+    assert mail.outbox == []
     call_command("send_reminders", "--every-days", "1", stdout=out)
     assert "2 of 2 reminders sent." in out.getvalue()
     call_command("send_reminders", "--every-days", "0", "--max", "1", stdout=out)

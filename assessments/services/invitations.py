@@ -84,6 +84,7 @@ class Mailing:
     sent: int
     failed: tuple[str, ...]  # addresses whose mail did not go out (tried again next run)
     left: int = 0  # mails not tried because the run's time was up (sent by the next run)
+    would_send: tuple[str, ...] = ()  # a dry run's addressees: "address (cycle)"
 
 
 def eligible_people(cycle: Cycle):
@@ -272,7 +273,13 @@ def send_reminders(
         )
     ]
     if dry_run:
-        return Mailing(added=0, due=len(due), sent=0, failed=())
+        return Mailing(
+            added=0,
+            due=len(due),
+            sent=0,
+            failed=(),
+            would_send=tuple(f"{p.user.email} ({p.cycle.name})" for p in due),
+        )
 
     def messages():
         for participant in due:

@@ -46,7 +46,9 @@ class Command(BaseCommand):
             f"{defaults.last_call_hours}).",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="Say how many are due; send nothing."
+            "--dry-run",
+            action="store_true",
+            help="Say how many are due (with -v 2, to whom); send nothing.",
         )
 
     def handle(self, *args, every_days, at_most, last_call_hours, dry_run, **options):
@@ -56,6 +58,9 @@ class Command(BaseCommand):
         if dry_run:
             mailing = services.send_reminders(rules=rules, dry_run=True)
             self.stdout.write(f"{mailing.due} reminders due (dry run: nothing sent).")
+            if options["verbosity"] > 1:
+                for addressee in mailing.would_send:
+                    self.stdout.write(f"  {addressee}")
             return
         mailing = services.send_reminders(rules=rules, progress=Progress(self.stdout))
         self.stdout.write(f"{mailing.sent} of {mailing.due} reminders sent.")
