@@ -97,3 +97,31 @@ def test_deactivating_people_needs_a_tick_of_its_own(browser, live_server, demo,
     assert not get_user_model().objects.get(username="arjun").is_active
     assert problems == []
     context.close()
+
+
+def test_an_open_person_picker_meets_wcag(browser, live_server, demo):
+    """select2 builds the picker in the browser: named, its open list named by the box
+    that controls it, and its highlighted choice legible. (axe's "region" rule, a best
+    practice rather than WCAG, is left out: select2 puts the open list at the end of the
+    page, outside its landmarks.)"""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from assessments.models import Team
+
+    base = live_server.url
+    context, page, problems = open_page(browser)
+    log_in(page, base, "helga")
+    team = Team.objects.get(name="Platform Engineering")
+    page.goto(f"{base}/admin/assessments/team/{team.pk}/change/")
+    rows = page.locator(".dynamic-memberships")
+    before = rows.count()
+    page.get_by_role("button", name="Add another Membership").click()
+    rows.nth(before).locator(".select2-selection").click()
+    search = page.locator(".select2-container--open .select2-search__field")
+    search.fill("a")
+    page.locator(".select2-results__option--highlighted").wait_for()
+    assert search.get_attribute("aria-label") == "User"
+    wcag = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    results = Axe().run(page, options=wcag)
+    assert results.violations_count == 0, results.generate_report()
+    context.close()

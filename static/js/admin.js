@@ -32,6 +32,15 @@
       });
       // A multiple select's search field, inside the box.
       container.querySelectorAll(".select2-search__field").forEach((search) => name(search, field));
+      // An open combobox names the list it controls (ARIA requires it; select2 omits it).
+      container.querySelectorAll('[role="combobox"]').forEach((combobox) => {
+        const results = `select2-${select.id}-results`;
+        if (combobox.getAttribute("aria-expanded") === "true" && document.getElementById(results)) {
+          combobox.setAttribute("aria-controls", results);
+        } else {
+          combobox.removeAttribute("aria-controls");
+        }
+      });
     });
     // The search field of an open dropdown, added at the end of the page: it controls
     // the results list named after its select's id.
@@ -54,11 +63,14 @@
   }
 
   // select2 starts after the page has loaded, adds rows' widgets when an inline row is
-  // added, opens its dropdown on demand and rebuilds parts after each choice: name
-  // whatever appears, at once (only attributes change here, which the observer ignores).
+  // added, opens and closes its dropdown on demand and rebuilds parts after each choice:
+  // name whatever appears, at once (the attributes set here are not among those the
+  // observer watches).
   new MutationObserver(nameAll).observe(document.documentElement, {
     childList: true,
     subtree: true,
+    attributes: true,
+    attributeFilter: ["aria-expanded"],
   });
   document.addEventListener("DOMContentLoaded", () => {
     unheadEmptyColumns();
