@@ -243,32 +243,27 @@ class PeopleImportAdmin(admin.ModelAdmin):
             self.message_user(request, f"{stored.filename} has been imported already.")
             return redirect("admin:assessments_peopleimport_change", stored.pk)
         confirm_missing = False
-        if request.method == "POST" and not request.POST.get(CONFIRM_DEACTIVATIONS):
-            # Deactivating needs its own tick: a file meant to list only some people,
-            # uploaded as listing everyone, would lock everybody else out.
-            plan = people.plan_people(
-                content=stored.content, full=stored.full, importing_user=request.user
-            )
-            confirm_missing = bool(plan.deactivated)
-            if confirm_missing:
-                if plan.digest != request.POST.get("digest", ""):
-                    self.message_user(request, PLAN_CHANGED, messages.WARNING)
+        if request.method == "POST":
+            try:
+                plan = people.apply_people_import(
+                    people_import=stored,
+                    importing_user=request.user,
+                    expected_digest=request.POST.get("digest", ""),
+                    # Deactivating needs its own tick: a file meant to list only some
+                    # people, uploaded as listing everyone, would lock everybody else out.
+                    deactivations_confirmed=bool(request.POST.get(CONFIRM_DEACTIVATIONS)),
+                )
+            except people.PlanChanged as exc:
+                plan = exc.plan
+                self.message_user(request, PLAN_CHANGED, messages.WARNING)
+            except people.DeactivationsUnconfirmed as exc:
+                plan, confirm_missing = exc.plan, True
                 self.message_user(
                     request,
                     "Nothing was imported: tick the box at the end of the page to confirm "
                     "the deactivations first.",
                     messages.ERROR,
                 )
-        if request.method == "POST" and not confirm_missing:
-            try:
-                plan = people.apply_people_import(
-                    people_import=stored,
-                    importing_user=request.user,
-                    expected_digest=request.POST.get("digest", ""),
-                )
-            except people.PlanChanged as exc:
-                plan = exc.plan
-                self.message_user(request, PLAN_CHANGED, messages.WARNING)
             except people.PeopleImportError as exc:
                 plan = exc.plan
             except people.AlreadyApplied:
@@ -290,7 +285,7 @@ class PeopleImportAdmin(admin.ModelAdmin):
                     request, f"Imported {stored.filename}: {plan.describe()}", messages.SUCCESS
                 )
                 return redirect("admin:assessments_peopleimport_changelist")
-        elif not confirm_missing:
+        else:
             plan = people.plan_people(
                 content=stored.content, full=stored.full, importing_user=request.user
             )

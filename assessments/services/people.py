@@ -54,6 +54,14 @@ class PlanChanged(Exception):
         super().__init__("The import would now do something other than its preview showed.")
 
 
+class DeactivationsUnconfirmed(Exception):
+    """The import would deactivate people, and that was not confirmed; nothing was written."""
+
+    def __init__(self, plan: PeoplePlan):
+        self.plan = plan
+        super().__init__(f"The import would deactivate {len(plan.deactivated)} people.")
+
+
 class AlreadyApplied(Exception):
     """This stored import has been applied already."""
 
@@ -740,11 +748,13 @@ def import_people(
     full: bool,
     importing_user: AbstractBaseUser | None = None,
     expected_digest: str | None = None,
+    deactivations_confirmed: bool = True,
 ) -> PeoplePlan:
     """Import the file in one transaction, planned afresh inside it.
 
-    Raises PeopleImportError (the file has problems) or PlanChanged (the plan's digest is
-    not ``expected_digest``, the preview's); either way nothing is written.
+    Raises PeopleImportError (the file has problems), PlanChanged (the plan's digest is
+    not ``expected_digest``, the preview's) or DeactivationsUnconfirmed (it deactivates
+    people, and ``deactivations_confirmed`` is false); in each case nothing is written.
     ``importing_user`` is the person at the admin, or None for an operator's command.
     """
     with transaction.atomic():
@@ -755,6 +765,8 @@ def import_people(
             raise PeopleImportError(plan)
         if expected_digest is not None and plan.digest != expected_digest:
             raise PlanChanged(plan)
+        if plan.deactivated and not deactivations_confirmed:
+            raise DeactivationsUnconfirmed(plan)
         _write(work)
     return plan
 
@@ -764,6 +776,7 @@ def apply_people_import(
     people_import: PeopleImport,
     importing_user: AbstractBaseUser | None = None,
     expected_digest: str | None = None,
+    deactivations_confirmed: bool = True,
 ) -> PeoplePlan:
     """Apply a stored import, once, and record when and what it did (see import_people)."""
     with transaction.atomic():
@@ -777,6 +790,7 @@ def apply_people_import(
             full=locked.full,
             importing_user=importing_user,
             expected_digest=expected_digest,
+            deactivations_confirmed=deactivations_confirmed,
         )
         locked.applied_at = timezone.now()
         locked.summary = plan.summary()
