@@ -99,11 +99,12 @@ def overview_rows(page) -> SafeString:
             f"{t.members}</td>"
         )
         if t.withheld:
-            status = (
-                f"{t.submitted} of {t.members} · figures when the cycle closes"
-                if t.waiting
-                else f"No figures ({t.submitted} submitted)"
-            )
+            if not t.counts_shown:
+                status = f"No figures: fewer than {t.k} members"
+            elif t.waiting:
+                status = f"{t.submitted} of {t.members} · figures when the cycle closes"
+            else:
+                status = f"No figures ({t.submitted} submitted)"
             cells = (
                 f'<td class="text-body-secondary">{status}</td><td class="text-end">–</td>'
                 '<td class="text-end">–</td><td class="text-end d-none d-sm-table-cell">–</td>'

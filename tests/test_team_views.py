@@ -497,10 +497,23 @@ def test_organisation_overview_shows_teams_with_figures_and_without(
     team_with(5)
     add_members(beta, 1, "b")
     html = login(client, staff).get(reverse("assessments:organisation-overview")).content.decode()
-    assert "No figures (0 submitted)" in html  # Beta
+    assert "No figures: fewer than 5 members" in html  # Beta
     assert html.count("<svg") == 2
     assert "1 of 2 with figures" in html
     assert "5 of 6 team members" in html  # Alpha 5 of 5, Beta 0 of 1
+
+
+def test_overview_shows_no_response_counts_for_a_team_smaller_than_k(
+    client, staff, cycle, open_team_with, beta
+):
+    """As on the team list: "1 of 3" for a team of three tells HR who answered."""
+    open_team_with(5)
+    quiet = add_members(beta, 3, "quiet")
+    submit_levels(quiet[0], cycle, TEAM_LEVELS[0])
+    html = login(client, staff).get(reverse("assessments:organisation-overview")).content.decode()
+    assert "No figures: fewer than 5 members" in html
+    assert "1 of 3" not in html
+    assert "5 of 5 · figures when the cycle closes" in html  # Alpha, large enough
 
 
 def test_organisation_overview_of_a_closed_cycle_without_figures_says_why(
