@@ -97,6 +97,7 @@ class ActionPlanForm(forms.Form):
     actions = forms.CharField(
         label="What the team will try",
         max_length=2000,
+        error_messages={"required": "Write what the team will try."},
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="A few concrete steps the team agrees on, in your own words.",
     )

@@ -91,23 +91,29 @@ def test_a_manager_writes_changes_and_completes_the_plan(client, published, alph
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "message", "field"),
     [
-        (lambda codes: {"focus": codes[:4], "actions": "x"}, "Choose at most 3 dimensions"),
-        (lambda codes: {"focus": [], "actions": "x"}, "Choose at least one dimension"),
-        (lambda codes: {"focus": ["nope"], "actions": "x"}, "Select a valid choice"),
-        (lambda codes: {"focus": codes[:1], "actions": "   "}, "This field is required"),
+        (lambda c: {"focus": c[:4], "actions": "x"}, "Choose at most 3 dimensions", "focus_0"),
+        (lambda c: {"focus": [], "actions": "x"}, "Choose at least one dimension", "focus_0"),
+        (lambda c: {"focus": ["nope"], "actions": "x"}, "Select a valid choice", "focus_0"),
+        (lambda c: {"focus": c[:1], "actions": "   "}, "Write what the team will try", "actions"),
     ],
 )
 def test_a_plan_with_mistakes_is_refused_and_keeps_what_was_typed(
-    client, published, alpha, data, message
+    client, published, alpha, data, message, field
 ):
+    """The page title says "Error:", and a summary at the top links to the field to fix."""
     codes = list(Dimension.objects.order_by("order").values_list("code", flat=True))
     posted = data(codes)
     response = client.post(plan_url(alpha, published), posted)
     html = response.content.decode()
     assert response.status_code == 200 and message in html
     assert "<title>Error: " in html
+    summary = html[
+        html.index('id="error-summary"') : html.index("</ul>", html.index("error-summary"))
+    ]
+    assert f'href="#id_{field}"' in summary and message in summary
+    assert f'id="id_{field}"' in html
     assert f"{posted['actions'].strip()}</textarea>" in html  # what was typed is kept
     assert not TeamActionPlan.objects.exists()
 

@@ -57,6 +57,27 @@ def test_password_change_keeps_the_person_logged_in(client, alice):
     assert alice.check_password("a-much-longer-passphrase-2026")
 
 
+def test_a_mistyped_password_change_is_summed_up_at_the_top(client, alice):
+    """A wrong old password and two new ones that differ: both named in a summary that
+    links to the fields, and "Error:" in the title; the password stays as it was."""
+    client.force_login(alice)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "not-it",
+            "new_password1": "a-much-longer-passphrase-2026",
+            "new_password2": "a-much-longer-passphrase-2027",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<title>Error: " in html
+    assert "There are problems to fix before saving" in html
+    assert 'href="#id_old_password">Old password: Your old password was entered' in html
+    assert 'href="#id_new_password2">' in html
+    alice.refresh_from_db()
+    assert alice.check_password("pw-alice")
+
+
 def test_logout_with_an_unsafe_next_lands_on_the_logged_out_page(client, alice):
     client.force_login(alice)
     response = client.post(reverse("logout") + "?next=https://evil.example.com/", follow=True)

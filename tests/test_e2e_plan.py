@@ -25,6 +25,12 @@ def test_manager_writes_changes_and_completes_the_plan_and_hr_reads_it(browser, 
     dashboard = page.url
     page.get_by_role("link", name="Write the action plan").click()
     assert not axe_violations(page)
+    page.get_by_role("button", name="Save the plan").click()  # nothing chosen yet
+    page.get_by_role("heading", name="There are problems to fix before saving").wait_for()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.get_by_role("link", name="What the team will try: Write what the team will try.").click()
+    assert page.evaluate("document.activeElement.id") == "id_actions"
+    assert not axe_violations(page)
     for name in ("Vision", "Communication"):
         page.get_by_label(name, exact=True).check()
     page.get_by_label("What the team will try").fill("A ten-minute review every Friday.")
