@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import scoring
+from .rounding import stored_means
 
 # Likert scales run from 1 to scale_points; the database refuses anything outside 1..MAX.
 SCALE_MIN = 1
@@ -638,6 +639,11 @@ class PublishedGroup(models.Model):
     quadrant = models.JSONField(default=list)
     # [[dimension id, code, name, axis, n, sum, sum of squares], ...] in questionnaire order
     dimensions = models.JSONField(default=list)
+    # The whole numbers of a line of means, worked out from the sums above when saved
+    # (rounding.stored_means): {"leadership": 61, "management": 58, "dimensions":
+    # [[dimension id, mean], ...]}, or None when nobody is in the group. The overview's
+    # heatmap reads these instead of every team's sums.
+    means = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["publication_id", "team_id"]
@@ -648,6 +654,10 @@ class PublishedGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team or 'Organisation'} — {self.publication}"
+
+    def save(self, *args, **kwargs):
+        self.means = stored_means(self)
+        super().save(*args, **kwargs)
 
 
 class PasswordResetRequest(models.Model):

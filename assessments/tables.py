@@ -14,6 +14,8 @@ from html import escape
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from .queries.organisation import HeatmapCell
+
 
 def _signed(value: int | None) -> str:
     if value is None:
@@ -177,6 +179,16 @@ def heatmap_rows(page) -> SafeString:
     marker = "999999999"
     url = escape(reverse("assessments:team-dashboard", args=[int(marker)]))
     cycle = page.cycle.pk
+    # The query makes each distinct cell once and repeats it (see organisation._heatmap):
+    # each is written once too, looked up by identity, which is cheaper than by value.
+    rendered: dict[int, str] = {}
+
+    def cell_html(cell: HeatmapCell) -> str:
+        html = rendered.get(id(cell))
+        if html is None:
+            html = rendered[id(cell)] = _heatmap_cell(cell)
+        return html
+
     for r in heatmap.rows:
         name = (
             f'<th scope="row"><a href="{url.replace(marker, str(r.team_pk))}?cycle={cycle}">'
@@ -188,6 +200,6 @@ def heatmap_rows(page) -> SafeString:
             name = f'<th scope="row">{escape(r.team_name)}</th>'
             cells = f'<td colspan="{span}" class="hm hm-missing hm-span">{_MISSING_TEAM}</td>'
         else:
-            cells = "".join(_heatmap_cell(cell) for cell in r.cells)
+            cells = "".join(map(cell_html, r.cells))
         rows.append(f"<tr>{name}{cells}</tr>")
     return _join(rows)

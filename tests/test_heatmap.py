@@ -5,9 +5,12 @@ Dimension scores are (level - 1) * 25 (see test_dashboards). Most tests use a cl
 cycle, published by the first read, with Alpha and Beta of five members each.
 """
 
+import importlib
+import json
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from assessments.models import PublishedGroup, Response, Team, TeamSnapshot
@@ -312,6 +315,19 @@ def test_shown_teams_and_the_organisation_leave_no_group_below_k(client, closed_
     assert tiny_row and not re.search(r">\d+<", tiny_row.group(1))
 
 
+def test_groups_published_before_means_were_stored_get_them_when_migrating(client, two_teams):
+    """The migration that adds the stored means works them out for earlier publications,
+    and the heatmap then shows what it showed before."""
+    migration = importlib.import_module("assessments.migrations.0011_published_group_means")
+    before = organisation_overview(cycle_pk=two_teams.pk).heatmap
+    expected = {g.pk: g.means for g in PublishedGroup.objects.all()}
+    assert any(expected.values())
+    PublishedGroup.objects.update(means=None)
+    migration.means_of_existing_groups(django_apps, None)
+    assert {g.pk: g.means for g in PublishedGroup.objects.all()} == expected
+    assert organisation_overview(cycle_pk=two_teams.pk).heatmap == before
+
+
 # --- speed ----------------------------------------------------------------------------------
 
 
@@ -319,15 +335,15 @@ def test_shown_teams_and_the_organisation_leave_no_group_below_k(client, closed_
 def test_query_count_is_the_same_for_3_and_30_teams(
     client, closed_cycle, teams, django_assert_num_queries
 ):
-    """Seven queries (session, user, roles, cycles, every group of the publication, teams,
-    the teams' lines), sorted or not, however many teams there are."""
+    """Six queries (session, user, roles, cycles, every group of the publication, teams:
+    the teams' lines reuse the groups), sorted or not, however many teams there are."""
     for i in range(teams):
         team = Team.objects.create(name=f"Team {i:02d}")
         for user in add_members(team, 5, f"t{i}-"):
             submit_levels(user, closed_cycle, (1 + i % 5, 3, 3, 2))
     client.force_login(make_hr())
     client.get(overview_url(closed_cycle))  # the first read publishes
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(overview_url(closed_cycle, sort="lead0", dir="desc"))
     heatmap = response.context["page"].heatmap
     assert len(heatmap.rows) == teams and all(r.state == SHOWN for r in heatmap.rows)
@@ -339,7 +355,8 @@ def test_a_heatmap_line_shows_the_numbers_the_full_figures_would():
     import random
     from types import SimpleNamespace
 
-    from assessments.queries.figures import figures_of, means_shown
+    from assessments.queries.figures import figures_of
+    from assessments.rounding import means_from_stored, means_shown, stored_means
 
     rng = random.Random(7)
     for _ in range(2000):
@@ -369,6 +386,7 @@ def test_a_heatmap_line_shows_the_numbers_the_full_figures_would():
             **{f"{a}_sumsq": 0.0 for a in AXES_AND_BALANCE},
         )
         figures, means = figures_of(group), means_shown(group)
+        assert means_from_stored(json.loads(json.dumps(stored_means(group)))) == means
         if figures is None:
             assert means is None
             continue

@@ -29,32 +29,13 @@ from django.utils import timezone
 
 from .. import scoring, services
 from ..models import Cycle, Membership, PublishedGroup, Response, TeamSnapshot
+from ..rounding import one_decimal, whole
 
 MEMBER = Membership.Role.MEMBER
 BINS = services.BINS
 
 
 # --- rounding -------------------------------------------------------------------------------
-
-
-def _half_up(value: float, scale: int) -> float:
-    """Round half away from zero at 1/scale, as the printed decimal reads (0.15 -> 0.2).
-
-    The tiny extra over 0.5 absorbs binary noise (0.15 * 10 is 1.4999999999999998);
-    figures are means of scores, far coarser than that. Checked against Decimal's
-    ROUND_HALF_UP on 600,000 values in the tests.
-    """
-    return math.copysign(math.floor(abs(value) * scale + 0.5000000001), value) / scale
-
-
-def one_decimal(value: float) -> float:
-    """The precision of the CSV (half away from zero, like the pages' whole numbers)."""
-    return _half_up(value, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def whole(value: float) -> int:
-    """The number a page shows for a one-decimal figure (the same rule as floatformat:0)."""
-    return int(_half_up(value, 1))
 
 
 def shown(value: float | None) -> int | None:
@@ -459,26 +440,6 @@ def figures_of(group: PublishedGroup) -> GroupFigures | None:
     )
 
 
-def means_shown(group) -> dict[str | int, int] | None:
-    """The whole numbers a line of means shows: the axes by name, dimensions by id.
-
-    The same rules as ``figures_of`` (None when nobody is in the group; a dimension
-    scored by only part of it left out), without the spreads, quadrant and profiles a
-    heatmap of hundreds of teams does not show.
-    """
-    if not group.n:
-        return None
-    n = group.n
-    means: dict[str | int, int] = {
-        "leadership": whole(one_decimal(group.leadership_sum / n)),
-        "management": whole(one_decimal(group.management_sum / n)),
-    }
-    for pk, _code, _name, _axis, count, total, _squares in group.dimensions:
-        if count == n:
-            means[pk] = whole(one_decimal(total / count))
-    return means
-
-
 def with_reference(team: GroupFigures, org: GroupFigures | None) -> tuple[DimensionFigure, ...]:
     if org is None:
         return team.dimensions
@@ -506,15 +467,18 @@ def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int
     )
 
 
-def team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool):
+def team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool, published=None):
     """One TeamRow per (pk, name) from the cycle's latest publication.
 
     A closed cycle shows the team's size and responses as published; while a cycle is
-    open they are counted live (two grouped queries).
+    open they are counted live (two grouped queries). ``published``, the teams' groups
+    of that publication when the caller has read them already, saves reading them again.
     """
     team_ids = None if all_teams else [pk for pk, _ in teams]
     groups = {}
-    if cycle.publication_pk is not None:
+    if published is not None:
+        groups = published
+    elif cycle.publication_pk is not None:
         published = PublishedGroup.objects.filter(publication_id=cycle.publication_pk)
         if team_ids is None:
             published = published.filter(team__isnull=False)

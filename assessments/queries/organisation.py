@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
-from django.db.models import Case, F, JSONField, Value, When
+from django.db.models import Case, DateTimeField, F, JSONField, Value, When
 
 from ..models import Membership, PublishedGroup, Response, Team, TeamSnapshot
+from ..rounding import means_from_stored
 from .figures import (
     BINS,
     MEMBER,
@@ -19,7 +20,6 @@ from .figures import (
     counts_in_one_query,
     cycle_refs,
     figures_of,
-    means_shown,
     percent,
     pick_cycle,
     team_rows,
@@ -219,7 +219,7 @@ def organisation_overview(
         people_submitted=people_submitted,
         submitted=submitted,
         org=org,
-        teams=team_rows(cycle, teams, all_teams=True),
+        teams=team_rows(cycle, teams, all_teams=True, published=groups),
         heatmap=(
             _heatmap(org, org_group, groups, teams, sort=sort, descending=direction == "desc")
             if org is not None
@@ -233,18 +233,17 @@ _GROUP_FIELDS = (
     "n",
     "members",
     "submitted",
-    "changed_at",
     "leadership_sum",
     "leadership_sumsq",
     "management_sum",
     "management_sumsq",
     "balance_sum",
     "balance_sumsq",
-    "dimensions",
+    "means",
 )
-# Read for the organisation only: the teams' lines are means, and decoding hundreds of
-# quadrants nobody shows was a third of the page's time.
-_ORGANISATION_ONLY = ("profiles", "quadrant")
+# Read for the organisation only: the teams' lines are means (stored whole, ``means``),
+# and decoding hundreds of teams' dimensions and quadrants was most of the page's time.
+_ORGANISATION_ONLY = ("profiles", "quadrant", "dimensions", "changed_at")
 
 
 def _published_groups(publication_pk: int) -> dict[int | None, SimpleNamespace]:
@@ -254,7 +253,9 @@ def _published_groups(publication_pk: int) -> dict[int | None, SimpleNamespace]:
     """
     only_organisation = {
         f"_{name}": Case(
-            When(team__isnull=True, then=F(name)), default=Value(None), output_field=JSONField()
+            When(team__isnull=True, then=F(name)),
+            default=Value(None),
+            output_field=DateTimeField() if name == "changed_at" else JSONField(),
         )
         for name in _ORGANISATION_ONLY
     }
@@ -318,12 +319,15 @@ def _heatmap(
                     )
                 )
     rows = []
+    # Hundreds of teams share a few hundred distinct cells: each is made once.
+    withheld = HeatmapCell(withheld=True)
+    made: dict[tuple[int, int | None], HeatmapCell] = {}
     for team_pk, team_name in teams:
         group = groups.get(team_pk)
         if group is None:
             rows.append(HeatmapRow(team_pk=team_pk, team_name=team_name, state=MISSING))
             continue
-        means = means_shown(group)
+        means = means_from_stored(group.means)
         if means is None:
             rows.append(HeatmapRow(team_pk=team_pk, team_name=team_name, state=WITHHELD))
             continue
@@ -331,14 +335,14 @@ def _heatmap(
         for key, column in zip(keys, columns, strict=True):
             mean = means.get(key)
             if mean is None:
-                cells.append(HeatmapCell(withheld=True))
-            else:
-                reference = column.org_mean
-                cells.append(
-                    HeatmapCell(
-                        mean=mean, difference=None if reference is None else mean - reference
-                    )
-                )
+                cells.append(withheld)
+                continue
+            reference = column.org_mean
+            difference = None if reference is None else mean - reference
+            cell = made.get((mean, difference))
+            if cell is None:
+                cell = made[mean, difference] = HeatmapCell(mean=mean, difference=difference)
+            cells.append(cell)
         rows.append(
             HeatmapRow(team_pk=team_pk, team_name=team_name, state=SHOWN, cells=tuple(cells))
         )

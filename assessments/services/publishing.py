@@ -31,6 +31,7 @@ from ..models import (
     Team,
     TeamSnapshot,
 )
+from ..rounding import stored_means
 
 # The quadrant histogram has BINS x BINS cells of 100 / BINS points each: coarse on
 # purpose, so a cell is a region of the chart, never a point that could be one person.
@@ -344,6 +345,7 @@ def _published_groups(
         group.dimensions = _add_dimensions(
             before.dimensions if before else [], dims.get(key, {}), dimension_meta
         )
+        group.means = stored_means(group)  # bulk_create does not call save()
         out[key] = group
     return out
 
