@@ -9,7 +9,12 @@ import unicodedata
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UsernameField
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    UsernameField,
+)
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 
@@ -86,7 +91,21 @@ def next_page(action: str, page: int) -> int:
     return max(1, page + {"next": 1, "previous": -1}.get(action, 0))
 
 
-class ActionPlanForm(forms.Form):
+class SummarisedErrors:
+    """A form whose page sums up its errors at the top (includes/_form_error_summary.html).
+
+    Once the form has errors the summary takes the focus, so no field may ask for it too:
+    a page has one ``autofocus`` at most.
+    """
+
+    def full_clean(self):
+        super().full_clean()
+        if self._errors:
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+
+
+class ActionPlanForm(SummarisedErrors, forms.Form):
     """A team's action plan after a cycle: up to three dimensions, what to try, by when."""
 
     focus = forms.MultipleChoiceField(
@@ -147,7 +166,11 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs["maxlength"] = 254
 
 
-class ChoosePasswordForm(SetPasswordForm):
+class ChangePasswordForm(SummarisedErrors, PasswordChangeForm):
+    """Django's form for changing one's password, its errors summed up at the top."""
+
+
+class ChoosePasswordForm(SummarisedErrors, SetPasswordForm):
     """Django's form for a new password (an invitation's or a reset link's), with the
     cursor in its first field: the page asks for nothing else."""
 

@@ -655,9 +655,11 @@ class PublishedGroup(models.Model):
     def __str__(self) -> str:
         return f"{self.team or 'Organisation'} — {self.publication}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, update_fields=None, **kwargs):
         self.means = stored_means(self)
-        super().save(*args, **kwargs)
+        if update_fields is not None:
+            update_fields = {*update_fields, "means"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class PasswordResetRequest(models.Model):

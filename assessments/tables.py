@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from html import escape
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from .queries.organisation import HeatmapCell
+if TYPE_CHECKING:
+    from .queries.organisation import HeatmapCell
 
 
 def _signed(value: int | None) -> str:

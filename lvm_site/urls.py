@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.urls import include, path
 
-from assessments.forms import ChoosePasswordForm, LoginForm
+from assessments.forms import ChangePasswordForm, ChoosePasswordForm, LoginForm
 from assessments.security import LogoutView, PasswordResetView
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
         "accounts/reset/<uidb64>/<token>/",
         PasswordResetConfirmView.as_view(form_class=ChoosePasswordForm),
         name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password_change/",
+        PasswordChangeView.as_view(form_class=ChangePasswordForm),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("assessments.urls")),

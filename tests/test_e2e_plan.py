@@ -26,7 +26,7 @@ def test_manager_writes_changes_and_completes_the_plan_and_hr_reads_it(browser, 
     page.get_by_role("link", name="Write the action plan").click()
     assert not axe_violations(page)
     page.get_by_role("button", name="Save the plan").click()  # nothing chosen yet
-    page.get_by_role("heading", name="There are problems to fix before saving").wait_for()
+    page.get_by_role("heading", name="There is a problem: nothing was saved").wait_for()
     assert page.evaluate("document.activeElement.id") == "error-summary"
     page.get_by_role("link", name="What the team will try: Write what the team will try.").click()
     assert page.evaluate("document.activeElement.id") == "id_actions"

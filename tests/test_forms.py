@@ -3,7 +3,7 @@
 import pytest
 from django.http import QueryDict
 
-from assessments.forms import AnswersForm, next_page
+from assessments.forms import AnswersForm, ChoosePasswordForm, next_page
 
 
 def form(query: str, scale=(1, 5)) -> AnswersForm:
@@ -66,3 +66,13 @@ def test_without_a_scale_any_whole_number_is_kept_for_the_service_to_check():
 )
 def test_each_button_leads_to_its_page(action, page, expected):
     assert next_page(action, page) == expected
+
+
+@pytest.mark.django_db
+def test_choosing_a_password_puts_the_cursor_in_it_until_the_summary_takes_over(alice):
+    """A fresh form puts the cursor in the first field; one with errors leaves the focus
+    to the error summary above it (a page may have one autofocus)."""
+    assert "autofocus" in str(ChoosePasswordForm(alice)["new_password1"])
+    form = ChoosePasswordForm(alice, {"new_password1": "x-1", "new_password2": "x-2"})
+    assert not form.is_valid()
+    assert "autofocus" not in form.as_div()
