@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -843,6 +844,7 @@ def contrast(one: str, other: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@lru_cache(maxsize=1024)  # a few dozen fills: worked out once, not per cell and request
 def _text_on(fill: str) -> str:
     """White or dark text, whichever stands out more on `fill`."""
     return max(("#ffffff", TEXT_COLOUR), key=lambda text: contrast(text, fill))
@@ -859,6 +861,7 @@ _READABLE_SHADES = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def _cell_fill(count: int, most: int) -> str:
     """Opaque, so a cell reads the same whichever region tint is behind it; darker the
     fuller, at the readable shade nearest to its share of the fullest cell."""
