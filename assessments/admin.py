@@ -5,7 +5,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AdminSplitDateTime, AutocompleteSelect
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst, slugify
 
 from . import carelessness, csv_export, services
+from .admin_guards import BadDatesAreBadFilters, SafeAutocompleteSelect, SafeRelations
 from .backends import users_with_email
 from .csv_export import csv_response
 from .forms import AdminLoginForm
@@ -341,7 +342,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dimension)
-class DimensionAdmin(admin.ModelAdmin):
+class DimensionAdmin(SafeRelations, admin.ModelAdmin):
     list_display = ["name", "axis", "questionnaire", "order"]
     list_filter = ["axis", "questionnaire"]
     search_fields = ["name", "code", "description"]
@@ -354,7 +355,7 @@ class DimensionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(SafeRelations, admin.ModelAdmin):
     list_display = ["text", "dimension", "reverse_keyed", "is_active", "order", "questionnaire"]
     list_filter = ["questionnaire", "dimension__axis", "reverse_keyed", "is_active"]
     search_fields = ["text"]
@@ -362,7 +363,7 @@ class QuestionAdmin(admin.ModelAdmin):
     ordering = ["questionnaire", "order"]
 
 
-class PersonAutocompleteSelect(AutocompleteSelect):
+class PersonAutocompleteSelect(SafeAutocompleteSelect):
     def build_attrs(self, base_attrs, extra_attrs=None):
         attrs = super().build_attrs(base_attrs, extra_attrs)
         # Shown in an empty picker, and its only name for screen readers (select2's box
@@ -371,7 +372,7 @@ class PersonAutocompleteSelect(AutocompleteSelect):
         return attrs
 
 
-class PersonPicker:
+class PersonPicker(SafeRelations):
     """Membership forms offer people by full name and e-mail (see PeopleByNameAutocomplete
     for the names found while typing)."""
 
@@ -477,7 +478,7 @@ class CycleStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Cycle)
-class CycleAdmin(NamedDateTimeInputs, admin.ModelAdmin):
+class CycleAdmin(BadDatesAreBadFilters, SafeRelations, NamedDateTimeInputs, admin.ModelAdmin):
     # What HR looks for first comes first; the questionnaire's long name goes last, so
     # that the dates stay in view beside the filters at 1280 px.
     list_display = [

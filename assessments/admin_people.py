@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 
 from .admin import ViewOnlyAdmin, person_label
+from .admin_guards import BadDatesAreBadFilters
 from .models import Employee, PeopleImport
 from .people_csv import PeopleFileError
 from .services import people
@@ -76,7 +77,7 @@ class PeopleFileForm(forms.Form):
 
 
 @admin.register(PeopleImport)
-class PeopleImportAdmin(admin.ModelAdmin):
+class PeopleImportAdmin(BadDatesAreBadFilters, admin.ModelAdmin):
     """Uploads and their outcome. Nothing is edited here: an import is applied or not."""
 
     list_display = ["filename", "uploaded_by", "created_at", "full", "status", "outcome"]

@@ -365,3 +365,45 @@ def test_admin_pages_have_lvm_favicon_header_and_title(client, staff, name):
 def test_admin_login_page_has_the_favicon(client):
     html = client.get(reverse("admin:login")).content.decode()
     assert 'href="/static/img/favicon.svg"' in html
+
+
+# --- hand-made requests that Django's admin alone would answer with a server error ---------
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "9" * 30])
+def test_a_picker_given_an_impossible_id_says_so_instead_of_failing(client, hr_user, bad_id):
+    """Posted by hand: a team or person id that is no number, or too big for the database."""
+    cycle, team = Cycle.objects.first(), Team.objects.first()
+    memberships = Membership.objects.count()
+    client.force_login(hr_user)
+    response = client.post(
+        reverse("admin:assessments_cycle_change", args=[cycle.pk]),
+        {"name": cycle.name, "teams": [bad_id]},
+    )
+    assert response.status_code == 200
+    assert "is not a valid value" in str(response.context["adminform"].form.errors["teams"])
+    response = client.post(
+        reverse("admin:assessments_membership_add"),
+        {"user": bad_id, "team": team.pk, "role": "member"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Membership.objects.count() == memberships
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("cycle", "opens_at__year=" + "9" * 20),
+        ("cycle", "opens_at__year=9999&opens_at__month=12"),
+        ("cycle", "opens_at__year=2026&opens_at__month=" + "9" * 20),
+        ("peopleimport", "created_at__year=" + "9" * 20),
+    ],
+)
+def test_an_impossible_date_filter_is_an_invalid_filter_not_an_error(
+    client, hr_user, model, query
+):
+    client.force_login(hr_user)
+    url = reverse(f"admin:assessments_{model}_changelist")
+    response = client.get(f"{url}?{query}")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")

@@ -416,8 +416,9 @@ def test_a_bad_upload_shows_every_problem_and_writes_nothing(client, staff, ques
         (b"\xff\xfe not text", "is not UTF-8 text"),
         (b"{not json", "is not valid JSON"),
         (b" " * (1024 * 1024 + 1), "the limit is 1 MB"),
+        (b"1" + b"0" * 5000, "Exceeds the limit"),  # Python refuses a 5,001-digit integer
     ],
-    ids=["not-utf8", "not-json", "too-big"],
+    ids=["not-utf8", "not-json", "too-big", "huge-number"],
 )
 def test_an_unreadable_upload_is_an_error_on_the_form(client, staff, content, message):
     client.force_login(staff)

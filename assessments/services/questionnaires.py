@@ -88,6 +88,8 @@ def parse_questionnaire_json(content: bytes | str, *, source: str = "") -> dict:
         ) from exc
     except RecursionError as exc:
         raise QuestionnaireFileError(f"Cannot read {where}: it is nested too deeply.") from exc
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise QuestionnaireFileError(f"Cannot read {where}: {exc}.") from exc
     problems = validate_questionnaire_data(data)
     if problems:
         raise QuestionnaireFileError(problems, source=source)
