@@ -45,6 +45,18 @@ def permission_denied(request, exception=None):
     return _error(request, 403, "Not allowed", "You don't have access to this page.")
 
 
+def csrf_failure(request, reason=""):
+    """A form sent from a page opened before the last log-in or log-out (or otherwise
+    without its security token): say what happened and what to do, in the site's look."""
+    return _error(
+        request,
+        403,
+        "This page had expired",
+        "The form was opened before you last logged in or out, so it could not be sent and "
+        "nothing from it was saved. Open the page again and repeat what you did.",
+    )
+
+
 def page_not_found(request, exception=None):
     return _error(
         request, 404, "Page not found", "This page does not exist, or you don't have access to it."

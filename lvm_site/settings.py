@@ -64,6 +64,7 @@ elif not DEBUG and len(SECRET_KEY) < 50:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "assessments.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

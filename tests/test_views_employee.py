@@ -135,11 +135,22 @@ def test_tampered_form_is_refused_and_nothing_written(logged_in, cycle, tampered
 
 
 def test_missing_csrf_token_is_refused(alice, cycle):
+    """Refused on the site's own page, which says why and what to do (a page left open
+    across a log-in has an outdated token)."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     response = client.post(save_url(cycle), {f"q{q}": 3 for q in all_answers(cycle)})
     assert response.status_code == 403
+    html = response.content.decode()
+    assert "This page had expired" in html and "Open the page again" in html
+    assert "Go to my assessments" in html  # the site's layout, with the way home
     assert not Answer.objects.exists()
+
+
+def test_a_missing_page_offers_a_visitor_the_log_in_page(client):
+    html = client.get("/no-such-page/").content.decode()
+    assert "Page not found" in html and ">Log in</a>" in html
+    assert "Go to my assessments" not in html
 
 
 def test_closed_cycle_refuses_answers_with_a_message(logged_in, questionnaire):
