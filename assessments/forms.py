@@ -133,7 +133,7 @@ class ActionPlanForm(SummarisedErrors, forms.Form):
         self.fields["focus"].choices = choices
 
     def clean_focus(self) -> list[str]:
-        focus = self.cleaned_data["focus"]
+        focus = list(dict.fromkeys(self.cleaned_data["focus"]))  # a hand-made repeat counts once
         if len(focus) > self.limit:
             raise ValidationError(
                 f"Choose at most {self.limit} dimensions, so the team can focus."

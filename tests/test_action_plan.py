@@ -176,3 +176,10 @@ def test_every_dimension_of_the_default_questionnaire_has_a_team_tip():
     data = services.read_questionnaire_file(services.DEFAULT_FILE)
     assert all(d["team_tip"].strip() for d in data["dimensions"])
     assert len({d["team_tip"] for d in data["dimensions"]}) == len(data["dimensions"])
+
+
+def test_a_dimension_sent_twice_is_one_focus(client, published, alpha):
+    """A hand-made form repeating a dimension: the plan names it once."""
+    code = Dimension.objects.order_by("order").first().code
+    client.post(plan_url(alpha, published), {"focus": [code, code, code], "actions": "Pair up."})
+    assert TeamActionPlan.objects.get().focus == [code]
