@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import charts, csv_export, services, tables
 from .csv_export import csv_response
@@ -97,6 +97,7 @@ def _grid(cells, bins: int) -> list[list[int]]:
 
 @never_cache
 @login_required
+@require_safe
 def team_list(request: HttpRequest) -> HttpResponse:
     """The teams the user manages (staff: every team), with the latest cycle's status."""
     page = team_pages.team_list(user=request.user)
@@ -105,6 +106,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
     """A team's aggregated figures for one cycle (``?cycle=<pk>``, the latest by default)."""
     page = _dashboard(request, team_pk)
@@ -144,6 +146,7 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
     """The aggregates of the dashboard as CSV; below the minimum group size only n of k."""
     page = _dashboard(request, team_pk)
@@ -153,6 +156,7 @@ def team_export(request: HttpRequest, team_pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def organisation_overview(request: HttpRequest) -> HttpResponse:
     """HR only: the organisation's figures for a cycle, one line per team and the heatmap
     (``?sort=<column>&dir=desc``: the query ignores a column it does not know)."""
@@ -262,6 +266,7 @@ def _plan_page(request: HttpRequest, team_pk: int) -> tuple[Team, team_pages.Tea
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_plan(request: HttpRequest, team_pk: int) -> HttpResponse:
     """Write or change the team's action plan for a cycle whose figures are published."""
     team, page = _plan_page(request, team_pk)

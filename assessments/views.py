@@ -24,6 +24,7 @@ from .queries import own
 
 @never_cache
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     page = own.home_page(user=request.user)
     return render(request, "assessments/home.html", {"page": page, "nav_section": "home"})
@@ -244,6 +245,7 @@ def _own_result(read, request: HttpRequest, cycle_pk: int):
 
 @never_cache
 @login_required
+@require_safe
 def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own result for one cycle; anyone else's answers 404."""
     data = _own_result(own.result_page, request, cycle_pk)
@@ -272,6 +274,7 @@ def result_detail(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def result_export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     """The person's own answers and scores for one cycle, as CSV."""
     export = _own_result(own.personal_export, request, cycle_pk)

@@ -550,3 +550,14 @@ def test_overview_explains_who_the_figures_count_beyond_the_response_rate(
         "These figures count 5 of the 6 people who had submitted (the response rate's "
         "5 team members, plus 1 not in it: managers" in text
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["home", "team-list", "organisation-overview", "participation", "instrument-report"]
+)
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_pages_that_only_show_refuse_other_methods(client, staff, cycle, name, method):
+    """A page that only shows something answers 405 to a form or an API call sent to it."""
+    client.force_login(staff)
+    response = getattr(client, method)(reverse(f"assessments:{name}"))
+    assert response.status_code == 405
