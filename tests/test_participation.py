@@ -114,19 +114,36 @@ def test_an_employee_gets_404(client, alice, invited):
     assert client.get(URL).status_code == 404
 
 
-def test_an_unknown_cycle_or_one_without_participants_gets_404(
-    client, helga, invited, questionnaire
-):
-    other = make_cycle(questionnaire, name="Nobody invited")
+def test_an_unknown_or_future_cycle_gets_404(client, helga, invited, questionnaire):
+    future = make_cycle(questionnaire, name="Next month", days_ago=-10)
     client.force_login(helga)
-    assert client.get(f"{URL}?cycle={other.pk}").status_code == 404
+    assert client.get(f"{URL}?cycle={future.pk}").status_code == 404
     assert client.get(f"{URL}?cycle=999999").status_code == 404
     assert client.get(f"{URL}?cycle=abc").status_code == 404
 
 
+def test_a_cycle_nobody_was_invited_to_says_so_and_where_its_counts_are(
+    client, helga, bob, invited, questionnaire
+):
+    """The overview links here for its cycle: one that ran without invitations explains
+    itself (no counts, no 404) and offers the cycles that had them."""
+    other = make_cycle(questionnaire, name="Spring", open_=False, days_ago=200)
+    overview = reverse("assessments:organisation-overview")
+    client.force_login(helga)
+    assert f"{URL}?cycle={other.pk}" in client.get(f"{overview}?cycle={other.pk}").content.decode()
+    response = client.get(f"{URL}?cycle={other.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200 and "Nobody was invited to Spring from LVM" in html
+    assert f"{overview}?cycle={other.pk}" in html and 'id="cycle-select"' in html
+    assert response.context["page"].teams == ()
+    client.force_login(bob)  # a manager: no link to the overview he cannot open
+    html = client.get(f"{URL}?cycle={other.pk}").content.decode()
+    assert "Nobody was invited to Spring" in html and overview not in html
+
+
 def test_a_low_rate_is_marked(client, bob, invited):
     client.force_login(bob)
-    assert "below 60 %" in client.get(URL).content.decode()
+    assert "below 60%" in client.get(URL).content.decode()
 
 
 def test_before_any_invitation_the_page_says_so(client, helga, cycle):

@@ -68,6 +68,7 @@ class ParticipationPage:
     teams: tuple[ParticipationRow, ...]
     overall: ParticipationRow | None  # HR only
     k: int = 0
+    invited_here: bool = True  # False: a cycle that ran without invitations from LVM
 
     @property
     def low_rate(self) -> int:
@@ -103,7 +104,15 @@ def participation_page(
     if cycle_pk is not None:
         cycle = next((c for c in cycles if c.pk == cycle_pk), None)
         if cycle is None:
-            return None
+            # A cycle that ran without invitations (people answered with accounts they
+            # had): nothing to count here, which the page says rather than "not found".
+            cycle = Cycle.objects.started(now).filter(pk=cycle_pk).first()
+            if cycle is None:
+                return None
+            choices = tuple(CycleChoice(c.pk, c.name, False) for c in cycles)
+            return ParticipationPage(
+                cycle, cycle.is_open(now), choices, (), None, cycle.min_group_size, False
+            )
     else:
         cycle = next((c for c in cycles if c.is_open(now)), cycles[0] if cycles else None)
     choices = tuple(CycleChoice(c.pk, c.name, c is cycle) for c in cycles)
