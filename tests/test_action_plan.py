@@ -42,7 +42,17 @@ def test_next_steps_name_the_biggest_differences_then_the_weakest():
     assert [s.code for s in steps] == ["vision", "inspiring", "planning", "monitoring"]
     assert steps[0].reason == ("Alpha scores 70 on Vision, 20 points above the organisation (50).")
     assert steps[1].reason.endswith("10 points below the organisation (55).")
-    assert steps[2].reason == "Planning is one of the team's two lowest dimensions (30)."
+    assert steps[2].reason == "Planning is the team's lowest dimension (30)."
+    assert steps[3].reason == "Monitoring is the team's second lowest dimension (40)."
+
+
+def test_a_weak_dimension_tied_with_others_is_named_with_them():
+    """Three at 60: "one of the two lowest" would be untrue, so the others are named."""
+    dims = (figure("vision", 70), figure("a", 60), figure("b", 60), figure("c", 60))
+    steps = next_steps(dims, team_name="T", tips={})
+    assert [s.code for s in steps] == ["a", "b"]
+    assert steps[0].reason == "A is among the team's lowest dimensions (60, as B and C)."
+    assert steps[1].reason == "B is among the team's lowest dimensions (60, as A and C)."
 
 
 def test_without_the_organisation_only_the_weakest_are_named():

@@ -80,9 +80,20 @@ def next_steps(
         steps[d.code] = NextStep(d.code, d.name, reason, tips.get(d.dimension_id, ""))
     for d in sorted(dimensions, key=lambda d: (d.mean_shown, d.name))[:WEAKEST]:
         if d.code not in steps:
-            reason = f"{d.name} is one of the team's two lowest dimensions ({d.mean_shown})."
+            reason = _weak_reason(d, dimensions)
             steps[d.code] = NextStep(d.code, d.name, reason, tips.get(d.dimension_id, ""))
     return tuple(steps.values())
+
+
+def _weak_reason(d: DimensionFigure, dimensions: tuple[DimensionFigure, ...]) -> str:
+    """Why a weak dimension is named, true with ties too (two at 60 are both "lowest")."""
+    tied = [o.name for o in dimensions if o is not d and o.mean_shown == d.mean_shown]
+    if tied:
+        others = tied[0] if len(tied) == 1 else f"{', '.join(tied[:-1])} and {tied[-1]}"
+        return f"{d.name} is among the team's lowest dimensions ({d.mean_shown}, as {others})."
+    below = sum(o.mean_shown < d.mean_shown for o in dimensions)
+    rank = "lowest" if below == 0 else "second lowest"
+    return f"{d.name} is the team's {rank} dimension ({d.mean_shown})."
 
 
 def team_tips(dimensions: tuple[DimensionFigure, ...]) -> dict[int, str]:
