@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from assessments import reliability, services
 from assessments.models import InstrumentReport, Question, Response
+from assessments.queries.instrument import _item as instrument_item
 from assessments.queries.instrument import alpha_word, instrument_page
 from assessments.queries.instrument_data import dimension_totals
 
@@ -218,3 +219,24 @@ def test_the_verdict_agrees_with_the_alpha_shown(alpha, word):
 def test_the_default_report_is_the_latest_closed_cycle(questionnaire, closed):
     make_cycle(questionnaire, name="Autumn")
     assert instrument_page().cycle == closed
+
+
+@pytest.mark.parametrize(
+    ("without_it", "marked"),
+    [(0.7849, False), (0.7851, True), (0.80, True), (0.70, False)],
+)
+def test_an_item_is_marked_for_alpha_only_when_the_shown_alpha_rises(without_it, marked):
+    """α 0.7804 shows as 0.78: an item whose α-without-it also shows as 0.78 is not marked
+    "α would rise without it" (a rise in the third decimal read as a mistake)."""
+    row = {
+        "number": 1,
+        "text": "I plan ahead.",
+        "reverse_keyed": False,
+        "mean": 3.5,
+        "sd": 1.0,
+        "item_rest": 0.55,  # well above the 0.30 floor: only α can mark it
+        "counts": {"1": 3, "5": 4},
+        "alpha_if_dropped": without_it,
+        "keying_suspect": False,
+    }
+    assert instrument_item(row, 0.7804).weak is marked

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
@@ -133,10 +134,19 @@ def _fields(row: dict, *names: str) -> dict:
     return {name: row[name] for name in names}
 
 
+def _as_shown(value: float) -> Decimal:
+    """Two decimals, rounded as the page prints them (floatformat: half up)."""
+    return Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _item(row: dict, dimension_alpha: float | None) -> ItemQuality:
     item_rest, dropped = row["item_rest"], row["alpha_if_dropped"]
+    # "α would rise without it" only when the page's two decimals show it rising: a rise
+    # in the third decimal is marked next to two equal numbers, which reads as a mistake.
     weak = (item_rest is not None and item_rest < LOW_ITEM_REST) or (
-        dropped is not None and dimension_alpha is not None and dropped > dimension_alpha
+        dropped is not None
+        and dimension_alpha is not None
+        and _as_shown(dropped) > _as_shown(dimension_alpha)
     )
     return ItemQuality(
         **_fields(row, "number", "text", "reverse_keyed", "mean", "sd", "item_rest"),
