@@ -105,6 +105,8 @@ class TrendPoint:
     label: str
     leadership: float | None
     management: float | None
+    # What a point without values says: withheld, or (a cycle still open) not yet published.
+    missing: str = "not shown"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -992,12 +994,12 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
                 _text(
                     x,
                     _ty(50) + 5,
-                    "not shown" if slot >= _text_width("not shown", MIN_FONT) + 8 else "–",
+                    point.missing if slot >= _text_width(point.missing, MIN_FONT) + 8 else "–",
                     text_anchor="middle",
                     font_size=MIN_FONT,
                     fill=REFERENCE_COLOUR,
                     class_="lvm-hidden",
-                    tooltip="Not shown",
+                    tooltip=point.missing.capitalize(),
                 )
             )
     legend, _ = _legend(
@@ -1067,7 +1069,7 @@ def trend_lines(points: Sequence[TrendPoint], *, id_prefix: str, title: str) -> 
             for a, v in ((LEADERSHIP, lead), (MANAGEMENT, man))
             if v is not None
         ]
-        descs.append(f"{point.label}: " + (", ".join(shown) if shown else "not shown"))
+        descs.append(f"{point.label}: " + (", ".join(shown) if shown else point.missing))
     return _svg(
         id_prefix=id_prefix,
         kind="trend",

@@ -167,7 +167,14 @@ class LoginForm(AuthenticationForm):
 
 
 class ChangePasswordForm(SummarisedErrors, PasswordChangeForm):
-    """Django's form for changing one's password, its errors summed up at the top."""
+    """Django's form for changing one's password, its errors summed up at the top, in
+    plainer words than Django's ("Old password", "New password confirmation")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].label = "New password again"
+        self.fields["new_password2"].help_text = "Type the new password a second time."
 
 
 class ChoosePasswordForm(SummarisedErrors, SetPasswordForm):
@@ -207,6 +214,10 @@ class PasswordResetForm(DjangoPasswordResetForm):
     expired. The link then sets their first password, as the invitation would have.
     Inactive accounts still get nothing.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "E-mail address"  # the log-in page's spelling
 
     def get_users(self, email):
         User = get_user_model()

@@ -135,6 +135,7 @@ def team_dashboard(request: HttpRequest, team_pk: int) -> HttpResponse:
                     label=p.cycle_name,
                     leadership=p.leadership_shown,
                     management=p.management_shown,
+                    missing="after it closes" if p.waiting else "not shown",
                 )
                 for p in page.trend
             ],

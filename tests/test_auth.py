@@ -73,7 +73,7 @@ def test_a_mistyped_password_change_is_summed_up_at_the_top(client, alice):
     assert response.status_code == 200 and "<title>Error: " in html
     assert "There is a problem: nothing was saved" in html
     assert html.count("autofocus") == 1 and 'id="error-summary" tabindex="-1" autofocus' in html
-    assert 'href="#id_old_password">Old password: Your old password was entered' in html
+    assert 'href="#id_old_password">Current password: Your old password was entered' in html
     assert 'href="#id_new_password2">' in html
     alice.refresh_from_db()
     assert alice.check_password("pw-alice")

@@ -73,7 +73,7 @@ def _new_password_form(link):
 
 def _reset_done(page, base):
     page.goto(f"{base}/accounts/password_reset/")
-    page.get_by_label("Email").fill("arjun@example.com")
+    page.get_by_label("E-mail address").fill("arjun@example.com")
     page.get_by_role("button", name="Send the link").click()
     page.wait_for_url("**/password_reset/done/")
 

@@ -561,3 +561,12 @@ def test_pages_that_only_show_refuse_other_methods(client, staff, cycle, name, m
     client.force_login(staff)
     response = getattr(client, method)(reverse(f"assessments:{name}"))
     assert response.status_code == 405
+
+
+def test_the_trend_says_an_open_cycle_is_shown_after_it_closes(client, bob, team_with, cycle):
+    """An open cycle's point is not "not shown" (which reads as withheld): it comes later."""
+    team = team_with(5)  # published in the closed cycle; the open one is the latest
+    html = login(client, bob).get(dashboard_url(team)).content.decode()
+    assert 'class="lvm-hidden"><title>After it closes</title>after it closes</text>' in html
+    assert f"{cycle.name}: after it closes." in html  # the chart's description
+    assert ">not shown<" not in html
