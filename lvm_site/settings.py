@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
-    "axes",
+    "assessments.apps.LogInSecurityConfig",  # django-axes, named for the admin
     "assessments",
 ]
 

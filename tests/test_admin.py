@@ -167,6 +167,7 @@ def test_superusers_still_see_groups_and_the_login_throttling_tables(client, sta
     client.force_login(staff)
     index = client.get(reverse("admin:index")).content.decode()
     assert "Groups" in index and "Access attempts" in index and "Access logs" in index
+    assert "Log-in security" in index and ">Axes<" not in index  # the throttle's tables
     for name in SUPERUSER_ONLY:
         assert client.get(reverse(name)).status_code == 200, name
 
