@@ -121,13 +121,15 @@ class Command(BaseCommand):
         people = {user.username: user for user in User.objects.filter(username__in=usernames)}
 
         questionnaire = Questionnaire.objects.order_by("-created_at").first()
-        now = timezone.now()
+        # Cycles open at 09:00 and close at 17:00 (local time), as a real one would.
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        nine, five = timedelta(hours=9), timedelta(hours=17)
         past, made = Cycle.objects.get_or_create(
             name="Spring 2026",
             defaults={
                 "questionnaire": questionnaire,
-                "opens_at": now - timedelta(days=200),
-                "closes_at": now - timedelta(days=170),
+                "opens_at": midnight - timedelta(days=200) + nine,
+                "closes_at": midnight - timedelta(days=170) + five,
             },
         )
         created += made
@@ -135,8 +137,8 @@ class Command(BaseCommand):
             name="Autumn 2026",
             defaults={
                 "questionnaire": questionnaire,
-                "opens_at": now - timedelta(days=10),
-                "closes_at": now + timedelta(days=30),
+                "opens_at": midnight - timedelta(days=10) + nine,
+                "closes_at": midnight + timedelta(days=30) + five,
             },
         )
         created += made
