@@ -25,6 +25,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -100,6 +101,20 @@ class PeopleFile:
     rows: tuple[Row, ...]
     problems: tuple[Problem, ...]
     people: int = 0  # rows of people in the file, good or not
+
+
+# Bidirectional embeddings, overrides and isolates: in a name they can make it read as
+# another (U+202E turns the rest around). Marks that only set a direction (U+200E, U+200F)
+# and the joiners that some scripts' names need are allowed.
+HIDDEN_CHARACTERS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(character: str) -> bool:
+    """A control character other than white space (which names are trimmed of), or a
+    direction override: nothing a name needs, and a way to make one pass for another."""
+    if character in HIDDEN_CHARACTERS:
+        return True
+    return unicodedata.category(character) == "Cc" and not character.isspace()
 
 
 def decode(content: bytes) -> str:
@@ -261,6 +276,15 @@ def _row(
     for column, limit in MAX_LENGTHS.items():
         if len(values.get(column, "")) > limit:
             problem(column, f"{len(values[column])} characters is too long; at most {limit} fit.")
+
+    for column, value in values.items():
+        hidden = next((c for c in value if _hidden(c)), None)
+        if hidden is not None:
+            problem(
+                column,
+                f"contains an invisible control character (U+{ord(hidden):04X}), which would "
+                "make the name show differently from what it is.",
+            )
 
     email = values["email"]
     if not email:

@@ -116,6 +116,16 @@ def test_an_empty_file_and_a_file_with_nobody_are_problems():
             f"{'9' * 65},bob@example.com,Sales,,",
             "Line 2, employee_id: 65 characters is too long; at most 64 fit.",
         ),
+        (
+            "E1,bob@example.com,\u202elivE,,",  # shows as "Evil" the wrong way round
+            "Line 2, team: contains an invisible control character (U+202E), which would "
+            "make the name show differently from what it is.",
+        ),
+        (
+            "E1,bob@example.com,Sales,,Ops\x07",
+            "Line 2, extra_teams: contains an invisible control character (U+0007), which "
+            "would make the name show differently from what it is.",
+        ),
     ],
 )
 def test_each_bad_row_is_reported_with_its_line_and_column(row, expected):
@@ -245,3 +255,9 @@ def test_a_row_that_ends_before_a_required_column_is_refused():
         "Line 3: 1 field where the header has 7, so there is no “email” and no “team”; "
         "only optional columns at the end of a row may be left out.",
     ]
+
+
+def test_names_in_scripts_that_need_joiners_or_direction_marks_are_accepted():
+    """Zero-width joiners (Persian, Indic names) and direction marks are part of names."""
+    names = "first_name,email,team\nمی\u200cخواهم,sara@example.com,\u200fفروش\n"
+    assert problems(names) == []
