@@ -17,6 +17,7 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 ANSWER_FIELD = re.compile(r"q(\d{1,18})")
 ACTIONS = ("save", "next", "previous", "submit")
@@ -131,6 +132,14 @@ class ActionPlanForm(SummarisedErrors, forms.Form):
         super().__init__(*args, **kwargs)
         self.limit = limit
         self.fields["focus"].choices = choices
+
+    def clean_due(self):
+        """A date the team can look back at: not centuries off (a typo such as 0026 for 2026,
+        or a hand-made form). A past date stays possible: a plan outlives its due date."""
+        due = self.cleaned_data["due"]
+        if due is not None and abs((due - timezone.localdate()).days) > 5 * 366:
+            raise ValidationError("Choose a date within five years of today.")
+        return due
 
     def clean_focus(self) -> list[str]:
         focus = list(dict.fromkeys(self.cleaned_data["focus"]))  # a hand-made repeat counts once

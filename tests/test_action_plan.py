@@ -107,6 +107,7 @@ def test_a_manager_writes_changes_and_completes_the_plan(client, published, alph
         (lambda c: {"focus": [], "actions": "x"}, "Choose at least one dimension", "focus_0"),
         (lambda c: {"focus": ["nope"], "actions": "x"}, "Select a valid choice", "focus_0"),
         (lambda c: {"focus": c[:1], "actions": "   "}, "Write what the team will try", "actions"),
+        (lambda c: {"focus": c[:1], "actions": "x", "due": "0026-01-31"}, "within five", "due"),
     ],
 )
 def test_a_plan_with_mistakes_is_refused_and_keeps_what_was_typed(
