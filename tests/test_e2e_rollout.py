@@ -117,7 +117,7 @@ def test_hr_rolls_out_a_cycle_and_a_new_employee_answers_from_the_invitation(
         hr.goto(f"{base}/participation/")
         assert hr.get_by_text("1 of the 6 people taking part have submitted").is_visible()
         sales = hr.get_by_role("row").filter(has_text="Sales")
-        assert sales.get_by_role("cell").last.inner_text().startswith("20 %")  # 1 of 5 members
+        assert sales.get_by_role("cell").last.inner_text().startswith("20%")  # 1 of 5 members
         hr_context.close()
         assert problems == [] and page_problems == []
 
