@@ -467,17 +467,17 @@ def _submitted_per_team(cycle: CycleRef, team_ids: list[int] | None) -> dict[int
     )
 
 
-def team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool, published=None):
+def team_rows(cycle: CycleRef, teams: list[tuple[int, str]], *, all_teams: bool, groups_read=None):
     """One TeamRow per (pk, name) from the cycle's latest publication.
 
     A closed cycle shows the team's size and responses as published; while a cycle is
-    open they are counted live (two grouped queries). ``published``, the teams' groups
+    open they are counted live (two grouped queries). ``groups_read``, the teams' groups
     of that publication when the caller has read them already, saves reading them again.
     """
     team_ids = None if all_teams else [pk for pk, _ in teams]
     groups = {}
-    if published is not None:
-        groups = published
+    if groups_read is not None:
+        groups = groups_read
     elif cycle.publication_pk is not None:
         published = PublishedGroup.objects.filter(publication_id=cycle.publication_pk)
         if team_ids is None:

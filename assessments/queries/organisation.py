@@ -219,7 +219,7 @@ def organisation_overview(
         people_submitted=people_submitted,
         submitted=submitted,
         org=org,
-        teams=team_rows(cycle, teams, all_teams=True, published=groups),
+        teams=team_rows(cycle, teams, all_teams=True, groups_read=groups),
         heatmap=(
             _heatmap(org, org_group, groups, teams, sort=sort, descending=direction == "desc")
             if org is not None
